@@ -66,7 +66,8 @@ export class Reader {
       else result += (b & 0x7f) * 2 ** shift;
       if ((b & 0x80) === 0) break;
       shift += 7;
-      if (shift > 35) throw new ProtocolError('varint too long');
+      // At most 5 bytes, as Kafka's readUnsignedVarint: a continuation bit on the 5th byte is malformed.
+      if (shift > 28) throw new ProtocolError('varint too long');
     }
     return result;
   }
@@ -166,6 +167,15 @@ export class Reader {
 
   skip(n: number): void {
     this.need(n);
+  }
+
+  /** Skips a flexible struct's tagged-field section (count, then tag/size/data per field) without reading it. */
+  skipTaggedFields(): void {
+    const count = this.readUnsignedVarint();
+    for (let i = 0; i < count; i++) {
+      this.readUnsignedVarint();
+      this.skip(this.readUnsignedVarint());
+    }
   }
 }
 

@@ -116,6 +116,15 @@ export function setLogAppendTime(buf: Buffer, pos: number, timestamp: number): v
 }
 
 /**
+ * Sets maxTimestamp in place (keeping the timestamp type) and rewrites the CRC. For CreateTime batches the broker
+ * stores the largest record timestamp it found while validating, as Kafka does, whatever the producer wrote.
+ */
+export function setMaxTimestamp(buf: Buffer, pos: number, timestamp: number): void {
+  writeInt64(buf, pos + Off.maxTimestamp, timestamp);
+  rewriteBatchCrc(buf, pos);
+}
+
+/**
  * Walks the batches in a record set without validating them beyond what is needed to find their boundaries.
  * Stops at a partial trailing batch (a fetch may end mid-batch). Calls fn(pos, size) for each whole batch.
  */

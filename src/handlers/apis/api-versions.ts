@@ -1,0 +1,27 @@
+// ApiVersions (key 18), v0-4. Advertises exactly the registered handlers' ranges. A request newer than v4 is
+// answered by the dispatcher with a v0 body carrying UNSUPPORTED_VERSION and the ranges (KIP-511).
+
+import { ApiVersionsApi } from '../../wire/generated/apis';
+import { defaultApiVersionsResponse } from '../../wire/generated/messages/ApiVersionsResponse';
+import { ErrorCode } from '../../wire/errors';
+import { defineHandler } from '../define';
+import { supportedApiVersions } from '../registry';
+
+/** Client software name and version (v3+) must be non-empty alphanumerics, dots and dashes (KIP-511). */
+const SOFTWARE = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
+
+export const apiVersionsHandler = defineHandler(ApiVersionsApi, {
+  minVersion: 0,
+  maxVersion: 4,
+  handle(req, ctx) {
+    const res = defaultApiVersionsResponse();
+    if (ctx.apiVersion >= 3 && (!SOFTWARE.test(req.clientSoftwareName) || !SOFTWARE.test(req.clientSoftwareVersion))) {
+      res.errorCode = ErrorCode.INVALID_REQUEST;
+    }
+    res.apiKeys = supportedApiVersions();
+    return res;
+  },
+  errorResponse(_req, errorCode) {
+    return { ...defaultApiVersionsResponse(), errorCode, apiKeys: supportedApiVersions() };
+  },
+});

@@ -1,0 +1,3 @@
+// placeholder until the group handlers land
+import type { ApiHandler } from '../types';
+export const GROUP_HANDLERS: ApiHandler[] = [];

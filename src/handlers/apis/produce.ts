@@ -1,0 +1,85 @@
+// Produce (key 0), v3-11 (record batch v2 only). Each partition's batch is validated and appended synchronously,
+// in request order; the response waits only for what the produce asked for (acks, and the fsync policy when
+// flush.messages=1). acks=0 gets no response at all.
+
+import { ProduceApi } from '../../wire/generated/apis';
+import type { ProduceRequest } from '../../wire/generated/messages/ProduceRequest';
+import type { ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../wire/generated/messages/ProduceResponse';
+import { ErrorCode } from '../../wire/errors';
+import { defineHandler, recordsBuffer } from '../define';
+import type { RequestContext } from '../types';
+import { liveBrokerEndpoints } from './metadata';
+
+function partitionResponse(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: [],
+    errorMessage,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
+
+function errorResponse(req: ProduceRequest, errorCode: number): ProduceResponse {
+  return {
+    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, errorCode)) })),
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  };
+}
+
+async function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise<ProduceResponse | null> {
+  const { replicas } = ctx.broker;
+  if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) {
+    return req.acks === 0 ? null : errorResponse(req, ErrorCode.INVALID_REQUIRED_ACKS);
+  }
+  if (req.transactionalId !== null) {
+    // Transactions are not available on this broker yet: refuse instead of writing outside a transaction.
+    return req.acks === 0 ? null : errorResponse(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  }
+  const waits: Promise<void>[] = [];
+  let notLeader = false;
+  const responses = req.topicData.map((t) => ({
+    name: t.name,
+    partitionResponses: t.partitionData.map((p) => {
+      const out = replicas.appendToLeader(t.name, p.index, recordsBuffer(p.records), ctx.apiVersion, req.acks);
+      const res = partitionResponse(p.index, out.errorCode, out.errorMessage);
+      res.baseOffset = out.baseOffset;
+      res.logAppendTimeMs = out.logAppendTime;
+      res.logStartOffset = out.logStartOffset;
+      if (out.errorCode === ErrorCode.INVALID_RECORD) res.recordErrors = [{ batchIndex: 0, batchIndexErrorMessage: out.errorMessage }];
+      if (out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) {
+        // KIP-951: name the current leader so the client need not refresh metadata first.
+        const info = ctx.broker.image.partition(t.name, p.index);
+        if (info) res.currentLeader = { leaderId: info.leader, leaderEpoch: info.leaderEpoch };
+        notLeader = true;
+      }
+      if (out.done) {
+        waits.push(
+          out.done.catch((e: Error) => {
+            res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+            res.errorMessage = e.message;
+          }),
+        );
+      }
+      return res;
+    }),
+  }));
+  if (req.acks === 0) return null;
+  if (waits.length > 0) await Promise.all(waits);
+  return {
+    responses,
+    throttleTimeMs: 0,
+    nodeEndpoints: notLeader && ctx.apiVersion >= 10 ? liveBrokerEndpoints(ctx) : [],
+  };
+}
+
+export const produceHandler = defineHandler(ProduceApi, {
+  minVersion: 3,
+  maxVersion: 11,
+  handle: handleProduce,
+  errorResponse: (req, code) => errorResponse(req, code),
+});

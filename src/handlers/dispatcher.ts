@@ -1,0 +1,110 @@
+// Turns one request frame into one response: decode the header, pick the handler by API key, check the version
+// against what the handler implements, run it, and encode the response with the right header version.
+
+import type { ConnectionInfo, FrameDispatcher } from '../server/connection';
+import { ErrorCode, KafkaError, ProtocolError } from '../wire/errors';
+import { decodeRequestHeader, encodeResponseHeader } from '../wire/header';
+import { Reader, Writer } from '../wire/primitives';
+import { apiInfo } from '../wire/generated/apis';
+import { encodeApiVersionsResponse } from '../wire/generated/messages/ApiVersionsResponse';
+import { handlerFor, supportedApiVersions } from './registry';
+import type { ApiHandler, BrokerContext, Logger, RequestContext } from './types';
+
+const API_VERSIONS_KEY = 18;
+
+export class Dispatcher implements FrameDispatcher {
+  private ready: Promise<void>;
+  private markReady!: () => void;
+
+  constructor(
+    private readonly context: () => BrokerContext | undefined,
+    private readonly log: Logger,
+  ) {
+    this.ready = new Promise((r) => (this.markReady = r));
+  }
+
+  /** Requests that arrive before the broker finished starting wait for this. */
+  setReady(): void {
+    this.markReady();
+  }
+
+  dispatch(frame: Buffer, conn: ConnectionInfo): Promise<Buffer[] | null> | Buffer[] | null {
+    const broker = this.context();
+    if (!broker) return this.ready.then(() => this.dispatch(frame, conn));
+    const r = new Reader(frame);
+    const header = decodeRequestHeader(r);
+    const ctx: RequestContext = {
+      apiKey: header.apiKey,
+      apiVersion: header.apiVersion,
+      correlationId: header.correlationId,
+      clientId: header.clientId,
+      connection: conn,
+      broker,
+    };
+    const handler = handlerFor(header.apiKey);
+    if (!handler) throw new ProtocolError(`unsupported API key ${header.apiKey}`);
+    const version = header.apiVersion;
+    if (version < handler.minVersion || version > handler.maxVersion) return this.unsupportedVersion(handler, r, ctx);
+
+    const req = handler.decode(r, version);
+    let result: unknown;
+    try {
+      result = handler.handle(req, ctx);
+    } catch (e) {
+      return this.encode(handler, ctx, this.failure(handler, req, ctx, e));
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (res) => (res === null ? null : this.encode(handler, ctx, res)),
+        (e) => this.encode(handler, ctx, this.failure(handler, req, ctx, e)),
+      );
+    }
+    return result === null ? null : this.encode(handler, ctx, result);
+  }
+
+  private failure(handler: ApiHandler, req: unknown, ctx: RequestContext, e: unknown): unknown {
+    if (e instanceof ProtocolError) throw e;
+    const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+    if (!(e instanceof KafkaError)) {
+      this.log.error({ api: handler.name, version: ctx.apiVersion, client: ctx.clientId, err: (e as Error)?.stack ?? String(e) }, 'request failed');
+    }
+    return handler.errorResponse(req, code, ctx);
+  }
+
+  private encode(handler: ApiHandler, ctx: RequestContext, res: unknown): Buffer[] {
+    const w = new Writer(1024);
+    encodeResponseHeader(w, ctx.apiKey, ctx.apiVersion, ctx.correlationId);
+    handler.encode(w, ctx.apiVersion, res);
+    return w.toChunks();
+  }
+
+  /**
+   * A version this broker does not implement. ApiVersions answers in v0 with error 35 and the supported ranges,
+   * so the client can retry with a version both sides know. Other APIs answer UNSUPPORTED_VERSION in the
+   * requested version when the schema knows it; otherwise the connection is closed, as Kafka does.
+   */
+  private unsupportedVersion(handler: ApiHandler, r: Reader, ctx: RequestContext): Buffer[] {
+    this.log.debug({ api: handler.name, version: ctx.apiVersion, client: ctx.clientId }, 'unsupported version');
+    if (ctx.apiKey === API_VERSIONS_KEY) {
+      const w = new Writer(512);
+      encodeResponseHeader(w, API_VERSIONS_KEY, 0, ctx.correlationId);
+      encodeApiVersionsResponse(w, 0, {
+        errorCode: ErrorCode.UNSUPPORTED_VERSION,
+        apiKeys: supportedApiVersions(),
+        throttleTimeMs: 0,
+        supportedFeatures: [],
+        finalizedFeaturesEpoch: -1,
+        finalizedFeatures: [],
+        zkMigrationReady: false,
+      });
+      return w.toChunks();
+    }
+    const schema = apiInfo(ctx.apiKey);
+    if (!schema || ctx.apiVersion < schema.minVersion || ctx.apiVersion > schema.maxVersion) {
+      throw new ProtocolError(`${handler.name} v${ctx.apiVersion} is not a version of that API`);
+    }
+    const req = handler.decode(r, ctx.apiVersion);
+    return this.encode(handler, ctx, handler.errorResponse(req, ErrorCode.UNSUPPORTED_VERSION, ctx));
+  }
+}
+
