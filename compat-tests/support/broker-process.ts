@@ -25,6 +25,8 @@ export interface StartOptions {
   overrides?: Record<string, string | number | boolean>;
   /** Fixed port (0 = any free port). */
   port?: number;
+  /** A server.properties file passed before the overrides, as kafka-server-start.sh takes it. */
+  configFile?: string;
 }
 
 export function tempDir(prefix = 'nk-compat-'): string {
@@ -41,7 +43,7 @@ export async function startBroker(opts: StartOptions = {}): Promise<BrokerProces
     'offsets.topic.num.partitions': 5,
     ...opts.overrides,
   };
-  const args = [CLI, 'start'];
+  const args = [CLI, 'start', ...(opts.configFile ? [opts.configFile] : [])];
   for (const [k, v] of Object.entries(overrides)) args.push('--override', `${k}=${v}`);
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
