@@ -115,3 +115,36 @@ test('consuming from an offset and a negative (relative) offset', async () => {
   const lastTwo = await kcat(['-b', broker.bootstrap, '-C', '-t', topic, '-p', '0', '-o', '-2', '-e', '-J', '-q']);
   expect(parseJsonLines(lastTwo.stdout).map((m) => m.payload)).toEqual(['d', 'e']);
 });
+
+test('a LogAppendTime topic stamps records with the broker time', async () => {
+  const topic = 'kcat-log-append-time';
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ clientId: 'lat', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }] });
+  await admin.disconnect();
+  const before = Date.now();
+  await kcat(['-b', broker.bootstrap, '-P', '-t', topic, '-p', '0'], 'stamped\n');
+  const msgs = await consumeAll(topic);
+  expect(msgs).toHaveLength(1);
+  expect(msgs[0]!.tstype).toBe('logappend');
+  expect(msgs[0]!.ts).toBeGreaterThanOrEqual(before - 5);
+  expect(msgs[0]!.ts).toBeLessThanOrEqual(Date.now() + 5);
+});
+
+test('a record above max.message.bytes is refused with MESSAGE_TOO_LARGE and nothing is appended', async () => {
+  const topic = 'kcat-too-large';
+  const { Kafka, logLevel } = await import('kafkajs');
+  const kafka = new Kafka({ clientId: 'big', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, configEntries: [{ name: 'max.message.bytes', value: '2000' }] }] });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  await expect(producer.send({ topic, messages: [{ value: 'z'.repeat(5000) }] })).rejects.toMatchObject({ type: 'MESSAGE_TOO_LARGE' });
+  await producer.send({ topic, messages: [{ value: 'small' }] });
+  await producer.disconnect();
+  const msgs = await consumeAll(topic);
+  expect(msgs.map((m) => [m.offset, m.payload])).toEqual([[0, 'small']]);
+});

@@ -35,8 +35,17 @@ function batchPool(batchBytes: number, count: number): Buffer[] {
   return out;
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/**
+ * Frees clean page-cache pages (root only; skipped otherwise) so that every run allocates from the same pool of
+ * recycled pages: on a VM, growing the page cache into memory the guest never touched runs at a fraction of the
+ * speed, which would penalise whichever run comes later.
+ */
+function dropCaches(): void {
+  try {
+    fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
+  } catch {
+    // not root or not Linux: runs are then subject to page-cache growth effects
+  }
 }
 
 function mbps(bytes: number, ms: number): number {
@@ -54,8 +63,9 @@ function plainWrite(dir: string, chunk: number, total: number): number {
     pos += fs.writeSync(fd, bufs[i++ & 15], 0, chunk, pos);
   }
   const ms = performance.now() - t0;
+  // Not timed (like the engine's flush in close): leaves no dirty pages to throttle the next run.
+  fs.fdatasyncSync(fd);
   fs.closeSync(fd);
-  fs.rmSync(file);
   return mbps(total, ms);
 }
 
@@ -152,20 +162,24 @@ async function main(): Promise<void> {
   const total = totalMb * MiB;
   const rows: [string, string][] = [];
   try {
-    // Each measured run starts on a quiet disk: earlier runs' deletions and writeback are finished first (without
-    // this, whichever run follows a large delete pays for it).
+    // Each measured run starts with earlier writeback finished and the page cache emptied (see dropCaches).
+    const drop = (name: string) => fs.rmSync(path.join(root, name), { recursive: true, force: true });
     const fresh = (name: string) => {
       const d = path.join(root, name);
       fs.rmSync(d, { recursive: true, force: true });
       fs.mkdirSync(d, { recursive: true });
       execSync('sync');
-      sleepSync(300);
+      dropCaches();
       return d;
     };
-    // Warm up: on a VM, page-cache pages the guest never touched are far slower to fill than recycled ones, so
-    // first write (and free) more than any run uses. Each run then deletes its files, so every run starts with the
-    // same pool of warm free pages. Plain and engine runs interleave; medians of five are reported.
-    plainWrite(fresh('plain'), MiB, Math.max(3 * total, 2048 * MiB));
+    // Conditions are kept equal for every run: each starts with no dirty pages (runs end with an fsync, untimed)
+    // and files are only deleted at the end (on a file system mounted with `discard`, a delete slows whichever
+    // writes follow it). The warm-up matters on VMs, where page-cache pages the guest never touched are far slower
+    // to fill than recycled ones. Plain and engine runs interleave; medians of five are reported.
+    plainWrite(fresh('warm'), MiB, 2 * total);
+    drop('warm');
+    let seq = 0;
+    const next = (name: string) => fresh(`${name}-${seq++}`);
     // Batches are not page-aligned (1 MiB-class batches are 1,044,xxx bytes); unaligned writes cost the kernel
     // more, so the plain baseline is also run with the engine's exact batch sizes.
     const size1 = batchPool(MiB, 1)[0].length;
@@ -178,18 +192,14 @@ async function main(): Promise<void> {
     const e16: number[] = [];
     const ef: number[] = [];
     const ROUNDS = 5;
-    const drop = (name: string) => fs.rmSync(path.join(root, name), { recursive: true, force: true });
     for (let k = 0; k < ROUNDS; k++) {
-      p1.push(plainWrite(fresh('plain'), MiB, total));
-      p1s.push(plainWrite(fresh('plain'), size1, total));
-      e1.push((await engineAppend(fresh('e1'), MiB, total)).mbps);
-      drop('e1');
-      p16.push(plainWrite(fresh('plain'), 16 * 1024, total / 4));
-      p16s.push(plainWrite(fresh('plain'), size16, total / 4));
-      e16.push((await engineAppend(fresh('e16'), 16 * 1024, total / 4)).mbps);
-      drop('e16');
-      ef.push((await engineAppend(fresh('ef'), MiB, total / 2, {}, true)).mbps);
-      drop('ef');
+      p1.push(plainWrite(next('plain'), MiB, total));
+      p1s.push(plainWrite(next('plain'), size1, total));
+      e1.push((await engineAppend(next('e1'), MiB, total)).mbps);
+      p16.push(plainWrite(next('plain'), 16 * 1024, total / 4));
+      p16s.push(plainWrite(next('plain'), size16, total / 4));
+      e16.push((await engineAppend(next('e16'), 16 * 1024, total / 4)).mbps);
+      ef.push((await engineAppend(next('ef'), MiB, total / 2, {}, true)).mbps);
     }
     if (process.env.BENCH_DEBUG) console.log({ p1, p1s, e1, p16, p16s, e16, ef });
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -200,8 +210,7 @@ async function main(): Promise<void> {
     const plain16s = median(p16s);
     const eng16 = median(e16);
     const follower = median(ef);
-    const gc = await groupCommit(fresh('gc'), 16 * 1024, 64 * MiB, 64);
-    drop('gc');
+    const gc = await groupCommit(next('gc'), 16 * 1024, 64 * MiB, 64);
     await engineAppend(fresh('r'), MiB, total);
     const read = await readBack(path.join(root, 'r'));
     const rec = await recoveryScan(path.join(root, 'r'));

@@ -31,6 +31,7 @@ export class Partition {
   ) {
     // A single-replica partition's committed data is all of its log; replication narrows this in the ISR layer.
     this.highWatermark = log.logEndOffset;
+    log.updateHighWatermark(this.highWatermark);
   }
 
   /** The offset below which data is visible to consumers. */
@@ -47,6 +48,8 @@ export class Partition {
   advanceHighWatermark(offset: number): void {
     if (offset <= this.highWatermark) return;
     this.highWatermark = offset;
+    // Retention and compaction never act beyond what is committed.
+    this.log.updateHighWatermark(offset);
     if (this.waiters.size === 0) return;
     const list = [...this.waiters];
     this.waiters.clear();
@@ -56,5 +59,6 @@ export class Partition {
   /** Re-anchors the high watermark after the log moved underneath it (truncation, deleted records). */
   resetHighWatermark(offset: number): void {
     this.highWatermark = offset;
+    this.log.updateHighWatermark(offset);
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { batch, Compression, forEachBatch, isBatchCrcValid, type CompressionCodec } from '../wire/records/batch';
-import { decodeBatches } from '../wire/records/record';
+import { buildControlBatch, ControlRecordType, decodeBatches } from '../wire/records/record';
 import { cleanupTmp, decodeChunks, makeBatch, openManager, tmpDir, type SimpleRecord } from './__tests__/helpers';
 import type { PartitionLog } from './partition-log';
 
@@ -150,7 +150,6 @@ describe('compaction', () => {
     let now = 5_000_000;
     const m = await openManager(tmpDir(), { ...COMPACT, minCompactionLagMs: 10_000 }, { now: () => now, cleanerEnabled: false });
     const log = m.createLog('ctl', 0);
-    const { buildControlBatch, ControlRecordType } = await import('../wire/records/record');
     log.append(makeBatch(4, { keys: ['a', 'b', 'a', 'c'], values: ['1', '2', '3', '4'], timestamp: now }), { leaderEpoch: 0, assignOffsets: true });
     log.append(buildControlBatch({ type: ControlRecordType.COMMIT, producerId: 7, producerEpoch: 0, timestamp: now }), { leaderEpoch: 0, assignOffsets: true });
     log.append(makeBatch(1, { keys: ['b'], values: ['5'], timestamp: now }), { leaderEpoch: 0, assignOffsets: true });

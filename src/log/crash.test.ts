@@ -1,4 +1,5 @@
 import { spawn } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { batch, forEachBatch } from '../wire/records/batch';
 import { cleanupTmp, decodeChunks, openManager, tmpDir } from './__tests__/helpers';
@@ -61,7 +62,6 @@ test('every offset acknowledged as durable survives a SIGKILL, twice in a row', 
     // Close uncleanly-restarted log cleanly only in the last round so the next child also recovers from a crash.
     await m.close();
     if (round === 0) {
-      const fs = await import('fs');
       fs.rmSync(path.join(dir, '.kafka_cleanshutdown'));
     }
   }

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCode, KafkaError } from '../wire/errors';
-import { batch, forEachBatch } from '../wire/records/batch';
+import { batch, forEachBatch, rewriteBatchCrc, setBaseOffset } from '../wire/records/batch';
+import { buildBatch } from '../wire/records/record';
 import { captureLogger, cleanupTmp, config, decodeChunks, makeBatch, openManager, tmpDir } from './__tests__/helpers';
 import { LogManager } from './log-manager';
 
@@ -104,9 +105,6 @@ describe('PartitionLog basics', () => {
     expect(log.logEndOffset).toBe(0);
     // Followers keep offsets and may leave gaps, but never go backwards.
     const f = makeBatch(2);
-    f.writeInt32BE(0, 8 + 4); // epoch 0 (partitionLeaderEpoch field)
-    batch.baseOffset(f);
-    const { setBaseOffset, rewriteBatchCrc } = await import('../wire/records/batch');
     setBaseOffset(f, 0, 10);
     rewriteBatchCrc(f, 0);
     expect(log.append(f, { leaderEpoch: 0, assignOffsets: false })).toMatchObject({ firstOffset: 10, lastOffset: 11 });
@@ -165,7 +163,9 @@ describe('PartitionLog basics', () => {
     }
     expect(log.segmentList().length).toBeGreaterThan(5);
     expect(log.leaderEpochCache.all.map((e) => e.epoch)).toEqual([0, 1, 2]);
-    expect(log.leaderEpochCache.endOffsetFor(1, log.logEndOffset).endOffset).toBe(log.leaderEpochCache.all[2].startOffset);
+    expect(log.endOffsetForEpoch(1).endOffset).toBe(log.leaderEpochCache.all[2].startOffset);
+    expect(log.endOffsetForEpoch(2)).toEqual({ epoch: 2, endOffset: log.logEndOffset });
+    expect(log.latestEpoch).toBe(2);
     await m.close();
   });
 });
@@ -211,7 +211,7 @@ describe('offsets by timestamp', () => {
     for (let i = 0; i < 20; i++) {
       const ts = Array.from({ length: 5 }, (_, j) => 1000 + 10 * (i * 5 + j));
       if (i === 11) ts[2] = 99_999;
-      const b = (await import('../wire/records/record')).buildBatch({
+      const b = buildBatch({
         records: ts.map((t, j) => ({ key: null, value: `v${i}-${j}`.padEnd(100, 'x'), timestamp: t })),
       });
       log.append(b, { leaderEpoch: 0, assignOffsets: true });

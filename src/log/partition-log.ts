@@ -499,6 +499,16 @@ export class PartitionLog {
     return result;
   }
 
+  /** The latest leader epoch in the cache (-1 when none). */
+  get latestEpoch(): number {
+    return this.leaderEpochCache.latestEpoch;
+  }
+
+  /** OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends ({-1, -1} when unknown). */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.leaderEpochCache.endOffsetFor(epoch, this._logEndOffset);
+  }
+
   /** Registers a listener called after every append (e.g. to complete waiting fetches). Returns an unsubscriber. */
   onAppend(listener: AppendListener): () => void {
     this.listeners.add(listener);
@@ -860,7 +870,11 @@ export class PartitionLog {
   /** Closes files (after a flush: see LogManager.close). */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (!this.failed) await this.flush();
+    // Seal first so the flush makes the final time index entry durable along with everything else.
+    if (!this.failed) {
+      this.active.sealTimeIndex();
+      await this.flush();
+    }
     this.closed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;

@@ -293,6 +293,14 @@ export class LogSegment {
     this.env.indexLru.touch(this, this.indexMemory());
   }
 
+  /**
+   * Records the segment's largest timestamp as the final time index entry (at roll and clean close), so that the
+   * next start reads it from the file's last entry for retention.
+   */
+  sealTimeIndex(): void {
+    this.timeIndex().maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+  }
+
   // ---- append ----
 
   /** Whether one more index entry would overflow segment.index.bytes (Kafka rolls then). */
