@@ -5,11 +5,14 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BrokerConfig, ConfigError } from './config/broker-config';
+import { BROKER_CONFIGS } from './config/definitions';
 import { Broker } from './broker/broker';
 import { StorageError, formatStorage } from './broker/storage-format';
 
-function loadConfig(argv: { config?: string; override?: string[] }): BrokerConfig {
-  return BrokerConfig.load({ file: argv.config, overrides: argv.override ?? [] });
+function loadConfig(argv: { config?: string; override?: string[]; 'log-level'?: string }): BrokerConfig {
+  // --log-level is applied last, so it wins over the file and over --override log.level=...
+  const level = argv['log-level'];
+  return BrokerConfig.load({ file: argv.config, overrides: [...(argv.override ?? []), ...(level ? [`log.level=${level}`] : [])] });
 }
 
 /** One clear line and exit code 1 for a bad configuration or data dir; a stack for anything else. */
@@ -24,7 +27,7 @@ function die(e: unknown): never {
   process.exit(1);
 }
 
-async function start(argv: { config?: string; override?: string[] }): Promise<void> {
+async function start(argv: { config?: string; override?: string[]; 'log-level'?: string }): Promise<void> {
   let broker: Broker;
   try {
     broker = await Broker.start({ config: loadConfig(argv) });
@@ -48,6 +51,8 @@ async function start(argv: { config?: string; override?: string[] }): Promise<vo
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+const LOG_LEVELS = BROKER_CONFIGS.find((d) => d.name === 'log.level')?.oneOf ?? [];
+
 const configOptions = {
   override: { type: 'string', array: true, describe: 'Set a configuration key: --override key=value (repeatable)' },
 } as const;
@@ -57,7 +62,10 @@ void yargs(hideBin(process.argv))
   .command(
     ['start [config]', '$0 [config]'],
     'Start a broker (default: single node on localhost:9092, data in ./data, formatted on first start)',
-    (y) => y.positional('config', { type: 'string', describe: 'server.properties file' }).options(configOptions),
+    (y) =>
+      y
+        .positional('config', { type: 'string', describe: 'server.properties file' })
+        .options({ ...configOptions, 'log-level': { type: 'string', choices: LOG_LEVELS, describe: 'Log level (overrides log.level)' } }),
     (argv) => start(argv),
   )
   .command(

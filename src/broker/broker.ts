@@ -16,6 +16,8 @@ import { Dispatcher } from '../handlers/dispatcher';
 import { FetchSessionCache } from '../handlers/fetch-sessions';
 import type { BrokerContext } from '../handlers/types';
 import { GroupCoordinatorService } from '../handlers/group-service';
+import { ProducerIdManager } from '../txn/producer-id-manager';
+import { BrokerMetrics, brokerStateView } from '../metrics';
 import { BrokerLogger, createLogger } from './logger';
 import { formatStorage } from './storage-format';
 
@@ -28,6 +30,8 @@ export interface BrokerStartOptions {
 
 export class Broker {
   private stopped = false;
+  /** Null when metrics.port is unset. */
+  private metrics: BrokerMetrics | null = null;
 
   private constructor(
     readonly config: BrokerConfig,
@@ -81,6 +85,9 @@ export class Broker {
     const image = new MetadataImage();
     const metadataLog = new LocalMetadataLog(metaPartitionLog, image);
     const replicas = new ReplicaManager(nodeId, logs, config, log);
+    const metricsPort = config.optNum('metrics.port');
+    const metrics = metricsPort === null ? null : new BrokerMetrics();
+    replicas.observer = metrics?.traffic ?? null;
     // Deltas are applied in commit order; partition creation is synchronous, log deletion completes in order.
     let applying: Promise<void> = Promise.resolve();
     metadataLog.onDelta((delta, img) => {
@@ -98,7 +105,7 @@ export class Broker {
 
     const fetchSessions = new FetchSessionCache();
     const ctxRef: { ctx?: BrokerContext } = {};
-    const dispatcher = new Dispatcher(() => ctxRef.ctx!, log);
+    const dispatcher = new Dispatcher(() => ctxRef.ctx!, log, metrics?.requests ?? null);
     const server = new TcpServer(dispatcher, { maxFrameBytes: config.num('socket.request.max.bytes'), log });
     const bound = await server.listen(config.clientListeners);
 
@@ -109,7 +116,7 @@ export class Broker {
       const host = adv?.host ?? (b.host === '' ? 'localhost' : b.host);
       return { name: b.name, host, port, securityProtocol: 0 };
     });
-    await controller.registerBroker({
+    const brokerEpoch = await controller.registerBroker({
       brokerId: nodeId,
       incarnationId: randomBytes(16).toString('base64url'),
       endpoints,
@@ -129,6 +136,11 @@ export class Broker {
       replicas,
       groups,
       fetchSessions,
+      producerIds: new ProducerIdManager(controller, {
+        brokerId: nodeId,
+        brokerEpoch: () => brokerEpoch,
+        onPrefetchError: (e) => log.warn({ err: e.message }, 'producer id block prefetch failed'),
+      }),
       log,
       controllerId: () => nodeId,
       advertisedEndpoint: (brokerId, listenerName) => {
@@ -145,6 +157,12 @@ export class Broker {
     logs.startBackgroundTasks();
 
     const broker = new Broker(config, log, clusterId, logs, image, metadataLog, controller, replicas, groups, server, bound);
+    if (metrics && metricsPort !== null) {
+      metrics.watch(brokerStateView({ nodeId, replicas, image, server, groups: groups.coordinator, controllerId: () => ctx.controllerId() }));
+      broker.metrics = metrics;
+      const port = await metrics.serve(metricsPort, log);
+      log.info({ port }, 'metrics endpoint listening on /metrics');
+    }
     log.info(
       { clusterId, listeners: bound.map((b) => `${b.name}://${b.host}:${b.boundPort}`), logDirs: config.logDirs, startupMs: Date.now() - started },
       'broker started',
@@ -157,6 +175,7 @@ export class Broker {
     if (this.stopped) return;
     this.stopped = true;
     this.log.info({}, 'broker stopping');
+    await this.metrics?.stop();
     await this.server.shutdown();
     await this.groups.stop();
     await this.replicas.shutdown();

@@ -321,7 +321,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     oneOf: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     doc: 'Level of the broker’s own log.',
   },
-  { name: 'metrics.port', type: 'int', default: null, doc: 'Port of the Prometheus /metrics endpoint; off when unset.' },
+  { name: 'metrics.port', type: 'int', default: null, min: 0, doc: 'Port of the Prometheus /metrics endpoint; off when unset.' },
 ];
 
 /**

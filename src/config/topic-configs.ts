@@ -15,6 +15,8 @@ export interface TopicConfigDef {
   min?: number;
   /** Only these values are supported by this broker (others are refused with INVALID_CONFIG, not ignored). */
   supportedValues?: readonly string[];
+  /** Meaning, for keys without a broker key (the others share the broker key's doc). */
+  doc?: string;
 }
 
 export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
@@ -27,7 +29,13 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
   { name: 'index.interval.bytes', type: 'int', brokerKey: 'log.index.interval.bytes', min: 0 },
   { name: 'delete.retention.ms', type: 'long', brokerKey: 'log.cleaner.delete.retention.ms', min: 0 },
   { name: 'min.compaction.lag.ms', type: 'long', brokerKey: 'log.cleaner.min.compaction.lag.ms', min: 0 },
-  { name: 'max.compaction.lag.ms', type: 'long', fixedDefault: '9223372036854775807', min: 1 },
+  {
+    name: 'max.compaction.lag.ms',
+    type: 'long',
+    fixedDefault: '9223372036854775807',
+    min: 1,
+    doc: 'Longest time a record may stay uncompacted.',
+  },
   { name: 'min.cleanable.dirty.ratio', type: 'double', brokerKey: 'log.cleaner.min.cleanable.ratio', min: 0 },
   { name: 'flush.messages', type: 'long', brokerKey: 'log.flush.interval.messages', min: 1 },
   { name: 'flush.ms', type: 'long', brokerKey: 'log.flush.interval.ms', min: 0 },
@@ -40,11 +48,12 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     name: 'compression.type',
     type: 'string',
     fixedDefault: 'producer',
+    doc: 'Compression of stored batches; producer keeps what the producer sent.',
     oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'],
     // Batches are stored as the producer compressed them; recompression on the broker is not implemented.
     supportedValues: ['producer'],
   },
-  { name: 'preallocate', type: 'boolean', fixedDefault: 'false', supportedValues: ['false'] },
+  { name: 'preallocate', type: 'boolean', fixedDefault: 'false', supportedValues: ['false'], doc: 'Preallocate segment files on disk.' },
 ];
 
 const DEFS = new Map(TOPIC_CONFIGS.map((d) => [d.name, d]));

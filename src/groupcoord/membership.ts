@@ -35,7 +35,8 @@ import type {
 const EMPTY = Buffer.alloc(0);
 
 export interface CoordinatorLogger {
-  info(msg: string): void;
+  /** `fields` carries the ids of the line (groupId, generation, members) for structured logs. */
+  info(msg: string, fields?: object): void;
   warn(msg: string): void;
 }
 
@@ -385,7 +386,8 @@ export class Membership {
     const wasEmpty = group.is('Empty');
     group.transitionTo('PreparingRebalance', this.ctx.now());
     this.ctx.logger.info(
-      `group ${group.groupId}: preparing to rebalance (generation ${group.generationId}): ${reason}`,
+      `group ${group.groupId}: preparing to rebalance (generation ${group.generationId}, ${group.size} members): ${reason}`,
+      { groupId: group.groupId, generation: group.generationId, members: group.size, reason },
     );
     if (wasEmpty) {
       // The first members of an empty group usually start together: wait a little for the rest so the group
@@ -458,6 +460,7 @@ export class Membership {
     }
     this.ctx.logger.info(
       `group ${group.groupId}: generation ${group.generationId} (${group.protocolName}) with ${group.size} members`,
+      { groupId: group.groupId, generation: group.generationId, members: group.size, protocol: group.protocolName },
     );
     for (const m of group.allMembers()) {
       m.completeJoin(this.joinResponse(group, m, group.isLeader(m.memberId)));
@@ -548,6 +551,11 @@ export class Membership {
         for (const m of group.allMembers()) m.assignment = assignment.get(m.memberId) ?? EMPTY;
         this.propagateAssignment(group, ErrorCode.NONE);
         group.transitionTo('Stable', this.ctx.now());
+        this.ctx.logger.info(`group ${group.groupId}: rebalance complete, generation ${generation} is stable with ${group.size} members`, {
+          groupId: group.groupId,
+          generation,
+          members: group.size,
+        });
       },
       (err: unknown) => {
         if (!stillCurrent()) return;

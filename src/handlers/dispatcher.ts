@@ -7,6 +7,7 @@ import { decodeRequestHeader, encodeResponseHeader } from '../wire/header';
 import { Reader, Writer } from '../wire/primitives';
 import { apiInfo } from '../wire/generated/apis';
 import { encodeApiVersionsResponse } from '../wire/generated/messages/ApiVersionsResponse';
+import type { RequestObserver } from '../metrics/hooks';
 import { handlerFor, supportedApiVersions } from './registry';
 import type { ApiHandler, BrokerContext, Logger, RequestContext } from './types';
 
@@ -19,6 +20,8 @@ export class Dispatcher implements FrameDispatcher {
   constructor(
     private readonly context: () => BrokerContext | undefined,
     private readonly log: Logger,
+    /** Request counts, errors and latency; null when metrics are off (then nothing is timed). */
+    private readonly observer: RequestObserver | null = null,
   ) {
     this.ready = new Promise((r) => (this.markReady = r));
   }
@@ -44,27 +47,39 @@ export class Dispatcher implements FrameDispatcher {
     const handler = handlerFor(header.apiKey);
     if (!handler) throw new ProtocolError(`unsupported API key ${header.apiKey}`);
     const version = header.apiVersion;
-    if (version < handler.minVersion || version > handler.maxVersion) return this.unsupportedVersion(handler, r, ctx);
+    const started = this.observer === null ? 0 : performance.now();
+    if (version < handler.minVersion || version > handler.maxVersion) {
+      const out = this.unsupportedVersion(handler, r, ctx);
+      this.observer?.failed(handler, ErrorCode.UNSUPPORTED_VERSION);
+      return this.finish(handler, out, started);
+    }
 
     const req = handler.decode(r, version);
     let result: unknown;
     try {
       result = handler.handle(req, ctx);
     } catch (e) {
-      return this.encode(handler, ctx, this.failure(handler, req, ctx, e));
+      return this.finish(handler, this.encode(handler, ctx, this.failure(handler, req, ctx, e)), started);
     }
     if (result instanceof Promise) {
       return result.then(
-        (res) => (res === null ? null : this.encode(handler, ctx, res)),
-        (e) => this.encode(handler, ctx, this.failure(handler, req, ctx, e)),
+        (res) => this.finish(handler, res === null ? null : this.encode(handler, ctx, res), started),
+        (e) => this.finish(handler, this.encode(handler, ctx, this.failure(handler, req, ctx, e)), started),
       );
     }
-    return result === null ? null : this.encode(handler, ctx, result);
+    return this.finish(handler, result === null ? null : this.encode(handler, ctx, result), started);
+  }
+
+  /** Reports the request's latency (when metrics are on) and passes its response through. */
+  private finish(handler: ApiHandler, out: Buffer[] | null, started: number): Buffer[] | null {
+    if (this.observer !== null) this.observer.completed(handler, (performance.now() - started) / 1000);
+    return out;
   }
 
   private failure(handler: ApiHandler, req: unknown, ctx: RequestContext, e: unknown): unknown {
     if (e instanceof ProtocolError) throw e;
     const code = e instanceof KafkaError ? e.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+    this.observer?.failed(handler, code);
     if (!(e instanceof KafkaError)) {
       this.log.error({ api: handler.name, version: ctx.apiVersion, client: ctx.clientId, err: (e as Error)?.stack ?? String(e) }, 'request failed');
     }

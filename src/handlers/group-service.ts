@@ -78,7 +78,7 @@ export class GroupCoordinatorService {
         offsetMetadataMaxBytes: config.num('offset.metadata.max.bytes'),
       },
       logger: {
-        info: (msg: string) => log.info({ component: 'group-coordinator' }, msg),
+        info: (msg: string, fields?: object) => log.info({ component: 'group-coordinator', ...fields }, msg),
         warn: (msg: string) => log.warn({ component: 'group-coordinator' }, msg),
       },
     });

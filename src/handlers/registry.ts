@@ -9,6 +9,7 @@ import { fetchHandler } from './apis/fetch';
 import { listOffsetsHandler } from './apis/list-offsets';
 import { ADMIN_HANDLERS } from './apis/admin';
 import { GROUP_HANDLERS } from './apis/groups';
+import { initProducerIdHandler } from './apis/init-producer-id';
 
 const HANDLERS: readonly ApiHandler[] = [
   apiVersionsHandler,
@@ -18,6 +19,7 @@ const HANDLERS: readonly ApiHandler[] = [
   listOffsetsHandler,
   ...ADMIN_HANDLERS,
   ...GROUP_HANDLERS,
+  initProducerIdHandler,
 ];
 
 const BY_KEY: (ApiHandler | undefined)[] = [];

@@ -9,6 +9,7 @@ import type { ConnectionInfo } from '../server/connection';
 import type { Reader, Writer } from '../wire/primitives';
 import type { GroupCoordinatorService } from './group-service';
 import type { FetchSessionCache } from './fetch-sessions';
+import type { ProducerIdManager } from '../txn/producer-id-manager';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -27,6 +28,8 @@ export interface BrokerContext {
   readonly replicas: ReplicaManager;
   readonly groups: GroupCoordinatorService | null;
   readonly fetchSessions: FetchSessionCache;
+  /** Producer ids for InitProducerId; absent in handler test fixtures that do not use it. */
+  readonly producerIds?: ProducerIdManager;
   readonly log: Logger;
   /** Node id of the active controller as clients should see it (kafkajs sends admin requests there). */
   controllerId(): number;

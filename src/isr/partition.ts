@@ -2,6 +2,7 @@
 // for new data register here and are woken as soon as the high watermark moves.
 
 import type { PartitionLog } from '../log/partition-log';
+import { DEFAULT_PRODUCER_STATE_OPTIONS, ProducerStateManager, ProducerStateOptions } from './producer-state';
 
 export interface ProduceSettings {
   maxMessageBytes: number;
@@ -20,6 +21,8 @@ export class Partition {
   leader = -1;
   replicas: number[] = [];
   isr: number[] = [];
+  /** Idempotent producers' epochs and recent batches, rebuilt from the log when the partition is created. */
+  readonly producers: ProducerStateManager;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -28,7 +31,9 @@ export class Partition {
     public topicId: string,
     readonly log: PartitionLog,
     public settings: ProduceSettings,
+    producerOptions: ProducerStateOptions = DEFAULT_PRODUCER_STATE_OPTIONS,
   ) {
+    this.producers = ProducerStateManager.load(log, producerOptions);
     // A single-replica partition's committed data is all of its log; replication narrows this in the ISR layer.
     this.highWatermark = log.logEndOffset;
     log.updateHighWatermark(this.highWatermark);
@@ -54,6 +59,12 @@ export class Partition {
     const list = [...this.waiters];
     this.waiters.clear();
     for (const fn of list) fn();
+  }
+
+  /** Removes the log from `offset` on (a diverging follower) and rebuilds the producer state to match. */
+  truncateTo(offset: number): void {
+    this.log.truncateTo(offset);
+    this.producers.rebuild();
   }
 
   /** Re-anchors the high watermark after the log moved underneath it (truncation, deleted records). */

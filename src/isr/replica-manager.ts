@@ -2,15 +2,17 @@
 // deleting partition logs as the controller's records say), validates and appends produced batches on leaders,
 // serves reads up to the high watermark, and wakes waiting fetches when data lands.
 
-import type { BrokerConfig } from '../config/broker-config';
+import { configDef, type BrokerConfig } from '../config/broker-config';
 import { effectiveTopicConfigs } from '../config/topic-configs';
 import type { LogManager } from '../log/log-manager';
 import { logConfigFromTopicProps } from '../log/config';
 import type { MetadataDelta, MetadataImage } from '../kraft/metadata/image';
 import { ErrorCode, KafkaError } from '../wire/errors';
-import { validateRecordSet } from '../wire/records/validate';
+import { validateRecordSet, type RecordSetInfo } from '../wire/records/validate';
 import { setMaxTimestamp } from '../wire/records/batch';
 import { Partition, ProduceSettings } from './partition';
+import { DEFAULT_PRODUCER_STATE_OPTIONS, type ProducerStateOptions } from './producer-state';
+import { FETCH_API, PRODUCE_API, type TrafficObserver } from '../metrics/hooks';
 
 export interface Logger {
   info(obj: object, msg: string): void;
@@ -43,6 +45,8 @@ function key(topic: string, partition: number): string {
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
+  /** Metrics: bytes and records appended per topic, partition-level errors. Null when metrics are off. */
+  observer: TrafficObserver | null = null;
 
   constructor(
     private readonly nodeId: number,
@@ -83,7 +87,7 @@ export class ReplicaManager {
         const overrides = image.topicConfig(topic);
         const log =
           this.logs.getLog(topic, info.partition) ?? this.logs.createLog(topic, info.partition, this.logConfigFor(overrides));
-        p = new Partition(topic, info.partition, t.id, log, this.produceSettings(overrides));
+        p = new Partition(topic, info.partition, t.id, log, this.produceSettings(overrides), this.producerStateOptions());
         this.partitions.set(key(topic, info.partition), p);
       }
       const wasLeader = p.isLeader;
@@ -136,19 +140,29 @@ export class ReplicaManager {
     };
   }
 
+  private producerStateOptions(): ProducerStateOptions {
+    // producer.id.expiration.* are read when the configuration defines them; Kafka's defaults otherwise.
+    const num = (key: string, dflt: number) => (configDef(key) ? this.config.num(key) : dflt);
+    return {
+      expirationMs: num('producer.id.expiration.ms', DEFAULT_PRODUCER_STATE_OPTIONS.expirationMs),
+      expirationCheckIntervalMs: num(
+        'producer.id.expiration.check.interval.ms',
+        DEFAULT_PRODUCER_STATE_OPTIONS.expirationCheckIntervalMs,
+      ),
+      now: this.now,
+      warn: (msg) => this.log.warn({}, msg),
+    };
+  }
+
   /**
    * Validates and appends one partition's record set on its leader. The append itself is synchronous, so
    * produces arriving in order on a connection are appended in that order.
    */
   appendToLeader(topic: string, partition: number, records: Buffer | null, produceVersion: number, acks: number): AppendOutcome {
-    const fail = (errorCode: number, errorMessage: string | null = null, logStartOffset = -1): AppendOutcome => ({
-      errorCode,
-      errorMessage,
-      baseOffset: -1,
-      logAppendTime: -1,
-      logStartOffset,
-      done: null,
-    });
+    const fail = (errorCode: number, errorMessage: string | null = null, logStartOffset = -1): AppendOutcome => {
+      this.observer?.partitionError(PRODUCE_API, errorCode);
+      return { errorCode, errorMessage, baseOffset: -1, logAppendTime: -1, logStartOffset, done: null };
+    };
     const p = this.partitions.get(key(topic, partition));
     if (!p) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     if (!p.isLeader) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
@@ -156,8 +170,9 @@ export class ReplicaManager {
     if (acks === -1 && p.isr.length < p.settings.minInsyncReplicas) {
       return fail(ErrorCode.NOT_ENOUGH_REPLICAS, null, p.log.logStartOffset);
     }
+    let info: RecordSetInfo;
     try {
-      const info = validateRecordSet(records, {
+      info = validateRecordSet(records, {
         maxMessageBytes: p.settings.maxMessageBytes,
         produceVersion,
         requireKeys: p.settings.requireKeys,
@@ -171,6 +186,22 @@ export class ReplicaManager {
       if (e instanceof KafkaError) return fail(e.code, e.message, p.log.logStartOffset);
       throw e;
     }
+    // Idempotence: checked after the batch itself is valid (Kafka's order) and recorded after the append, in this
+    // same synchronous run, so no other produce for the partition can slip in between.
+    const seq = p.producers.check(info);
+    if (seq.kind === 'error') return fail(seq.errorCode, seq.message, p.log.logStartOffset);
+    if (seq.kind === 'duplicate') {
+      // A retry of a batch already in the log: not appended again; the producer learns where the original went.
+      const dup = seq.batch;
+      return {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        baseOffset: dup.firstOffset,
+        logAppendTime: p.settings.logAppendTime ? dup.timestamp : -1,
+        logStartOffset: p.log.logStartOffset,
+        done: p.settings.syncEveryAppend ? p.log.waitForDurable(dup.lastOffset) : null,
+      };
+    }
     const logAppendTime = p.settings.logAppendTime ? this.now() : undefined;
     let appended;
     try {
@@ -179,8 +210,10 @@ export class ReplicaManager {
       this.log.error({ topic, partition, err: (e as Error).message }, 'append failed');
       return fail(ErrorCode.KAFKA_STORAGE_ERROR, (e as Error).message, p.log.logStartOffset);
     }
+    p.producers.update(info, appended);
     // With one in-sync replica the leader alone commits; replication generalises this.
     if (p.isr.length <= 1) p.advanceHighWatermark(p.log.logEndOffset);
+    this.observer?.appended(topic, records.length, appended.recordCount);
     const done = p.settings.syncEveryAppend ? p.log.waitForDurable(appended.lastOffset) : null;
     return {
       errorCode: ErrorCode.NONE,
@@ -195,14 +228,17 @@ export class ReplicaManager {
   /** Reads committed data (below the high watermark) for a consumer, or up to the log end for a follower. */
   read(topic: string, partition: number, fetchOffset: number, maxBytes: number, minOneBatch: boolean, toLogEnd = false): ReadOutcome {
     const p = this.partitions.get(key(topic, partition));
-    const empty = (errorCode: number): ReadOutcome => ({
-      errorCode,
-      highWatermark: p ? p.highWatermark : -1,
-      lastStableOffset: p ? p.lastStableOffset : -1,
-      logStartOffset: p ? p.log.logStartOffset : -1,
-      records: [],
-      size: 0,
-    });
+    const empty = (errorCode: number): ReadOutcome => {
+      if (errorCode !== ErrorCode.NONE) this.observer?.partitionError(FETCH_API, errorCode);
+      return {
+        errorCode,
+        highWatermark: p ? p.highWatermark : -1,
+        lastStableOffset: p ? p.lastStableOffset : -1,
+        logStartOffset: p ? p.log.logStartOffset : -1,
+        records: [],
+        size: 0,
+      };
+    };
     if (!p) return empty(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     if (!p.isLeader) return empty(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     const limit = toLogEnd ? p.log.logEndOffset : p.highWatermark;
@@ -218,6 +254,15 @@ export class ReplicaManager {
   }
 
   async shutdown(): Promise<void> {
+    // Clean-shutdown producer snapshots at each log's end: the next start loads them instead of scanning.
+    for (const p of this.partitions.values()) {
+      if (p.log.closed || p.log.failed) continue;
+      try {
+        p.producers.takeSnapshot(true);
+      } catch (e) {
+        this.log.warn({ topic: p.topic, partition: p.index, err: (e as Error).message }, 'producer snapshot failed');
+      }
+    }
     this.partitions.clear();
   }
 }

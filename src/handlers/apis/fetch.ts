@@ -227,6 +227,9 @@ async function handleFetch(req: FetchRequest, ctx: RequestContext): Promise<Fetc
     await waitForData(targets, ctx, left);
     read = readAll(targets, req, ctx);
   }
+  // Bytes out are counted here, once per response: the reads of a long poll that did not answer are not sent.
+  const traffic = ctx.broker.replicas.observer;
+  if (traffic) for (const r of read.results) if (r.size > 0) traffic.sent(r.target.topic!, r.size);
   const res = buildResponse(read.results, session?.id ?? 0, lookup.kind === 'incremental');
   if (session && lookup.kind === 'incremental') ctx.broker.fetchSessions.advance(session);
   return res;
