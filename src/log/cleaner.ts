@@ -25,7 +25,7 @@ import { fsyncDir } from './checkpoint';
 import { readFully, writeFully } from './index-base';
 import { OffsetIndex } from './offset-index';
 import type { PartitionLog } from './partition-log';
-import { CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, LogSegment, SWAP_SUFFIX, TIME_INDEX_SUFFIX, fdatasync, segmentName } from './segment';
+import { CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, LogSegment, SWAP_SUFFIX, TIME_INDEX_SUFFIX, fdatasync, segmentIndexFor, segmentName } from './segment';
 import { TimeIndex } from './time-index';
 
 export interface CleanerOptions {
@@ -64,20 +64,6 @@ export interface CleanStats {
 /** Per-log state the cleaner keeps between runs (in memory). */
 const tombstoneHorizons = new WeakMap<PartitionLog, number>();
 
-function segIndexFor(segs: readonly LogSegment[], offset: number): number {
-  let lo = 0;
-  let hi = segs.length - 1;
-  let ans = 0;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segs[mid].baseOffset <= offset) {
-      ans = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return ans;
-}
-
 /** What a cleaning of `log` would cover now, or null when nothing is cleanable. */
 export function cleanableRange(log: PartitionLog, now: number): CleanableRange | null {
   const cfg = log.config;
@@ -85,7 +71,8 @@ export function cleanableRange(log: PartitionLog, now: number): CleanableRange |
   const segs = log.segmentList();
   const bound = log.stableEnd;
   const firstDirty = Math.max(log.firstDirtyOffset, log.logStartOffset);
-  const dirtyIndex = segIndexFor(segs, firstDirty);
+  // An offset before every segment counts as in the first, so dirtyIndex always names a segment to read from.
+  const dirtyIndex = Math.max(0, segmentIndexFor(segs, firstDirty));
   // Closed segments wholly below the high watermark, stopping at the first dirty one younger than the lag.
   let end = 0;
   while (end + 1 < segs.length && segs[end + 1].baseOffset <= bound) {

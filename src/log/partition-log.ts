@@ -43,6 +43,7 @@ import {
   SWAP_SUFFIX,
   SegmentEnv,
   TIME_INDEX_SUFFIX,
+  segmentIndexFor,
   segmentName,
 } from './segment';
 import { PartitionTail, TailCache } from './tail-cache';
@@ -287,7 +288,7 @@ export class PartitionLog {
     let recoveredFrom = -1;
     if (!opts.hadCleanShutdown) {
       // Re-validate from the segment holding the recovery point onward.
-      let first = this.segmentIndexFor(opts.recoveryPoint);
+      let first = segmentIndexFor(this.segments, opts.recoveryPoint);
       if (first < 0) first = 0;
       recoveredFrom = first;
       let minOffset = this.segments[first].baseOffset;
@@ -643,22 +644,6 @@ export class PartitionLog {
   // ------------------------------------------------------------------------------------------------------------
   // Reads
 
-  /** Index of the segment holding `offset` (the last with baseOffset <= offset), -1 when before all. */
-  private segmentIndexFor(offset: number): number {
-    const segs = this.segments;
-    let lo = 0;
-    let hi = segs.length - 1;
-    let ans = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (segs[mid].baseOffset <= offset) {
-        ans = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return ans;
-  }
-
   /**
    * Whole batches starting with the one holding fetchOffset (it may begin before fetchOffset: clients skip the
    * records below), up to maxBytes; with minOneBatch the first batch is returned whole even when larger. Throws
@@ -675,7 +660,7 @@ export class PartitionLog {
     if (fetchOffset >= this._logEndOffset || fetchOffset >= maxOffset) return EMPTY;
     const cached = this.tail.read(fetchOffset, maxBytes, opts.minOneBatch, maxOffset);
     if (cached) return cached;
-    let i = this.segmentIndexFor(fetchOffset);
+    let i = segmentIndexFor(this.segments, fetchOffset);
     if (i < 0) i = 0;
     for (; i < this.segments.length; i++) {
       const r = this.segments[i].read(fetchOffset, maxBytes, opts.minOneBatch, maxOffset);
@@ -776,7 +761,7 @@ export class PartitionLog {
       return;
     }
     this.noteTruncation(offset);
-    const keep = this.segmentIndexFor(offset);
+    const keep = segmentIndexFor(this.segments, offset);
     const removed = this.segments.splice(keep + 1);
     for (const s of removed) {
       const i = this.unflushedClosed.indexOf(s);

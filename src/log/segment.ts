@@ -19,6 +19,24 @@ export function segmentName(baseOffset: number): string {
   return String(baseOffset).padStart(20, '0');
 }
 
+/**
+ * Index of the segment holding `offset` in `segs` (ordered by baseOffset, as a log keeps them): the last one with
+ * baseOffset <= offset, or -1 when `offset` is before them all. Binary search, since a log may have thousands.
+ */
+export function segmentIndexFor(segs: readonly LogSegment[], offset: number): number {
+  let lo = 0;
+  let hi = segs.length - 1;
+  let ans = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segs[mid].baseOffset <= offset) {
+      ans = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return ans;
+}
+
 export interface Logger {
   info(msg: string, ...rest: unknown[]): void;
   warn(msg: string, ...rest: unknown[]): void;

@@ -3,9 +3,8 @@
 // from the generated defaults; every response is also encoded at the version it was asked for.
 
 import { BrokerConfig, validateValue, configDef } from '../../config/broker-config';
-import { Controller, MetadataCommitter, MetadataRecordOut, newUuid } from '../../kraft/controller/controller';
-import { MetadataImage, ResourceType, emptyDelta } from '../../kraft/metadata/image';
-import { decodeMetadataRecord, encodeMetadataRecord } from '../../kraft/metadata/record-serde';
+import { Controller, newUuid } from '../../kraft/controller/controller';
+import { MetadataImage, ResourceType } from '../../kraft/metadata/image';
 import type { ReplicaManager } from '../../isr/replica-manager';
 import type { ApiDef } from '../../wire/generated/apis';
 import {
@@ -46,22 +45,10 @@ import { defaultDescribeClusterRequest } from '../../wire/generated/messages/Des
 import { defaultDeleteRecordsRequest } from '../../wire/generated/messages/DeleteRecordsRequest';
 import { Partition } from '../../isr/partition';
 import { cleanupTmp, makeBatch, openManager, tmpDir } from '../../log/__tests__/helpers';
+import { MemoryCommitter, TEST_CONNECTION, brokerContext, registerBrokers, requestContext } from './__tests__/broker-fixture';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixture
-
-class MemoryCommitter implements MetadataCommitter {
-  constructor(private readonly image: MetadataImage) {}
-  async commit(records: MetadataRecordOut[]): Promise<void> {
-    const delta = emptyDelta();
-    for (const r of records) {
-      const { apiKey, data } = decodeMetadataRecord(encodeMetadataRecord(r.apiKey, r.version, r.data));
-      this.image.apply(apiKey, data, delta);
-    }
-  }
-}
-
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** A partition as the replica manager would hand it out, reduced to what DeleteRecords reads. */
 interface FakePartition {
@@ -110,45 +97,12 @@ async function setup(values: Record<string, string> = {}, brokers = 1): Promise<
       return value === null ? null : validateValue(def, value);
     },
   });
-  for (let id = 1; id <= brokers; id++) {
-    await controller.registerBroker({
-      brokerId: id,
-      incarnationId: newUuid(),
-      endpoints: [
-        { name: 'PLAINTEXT', host: `host${id}`, port: 9090 + id, securityProtocol: 0 },
-        { name: 'EXTERNAL', host: `ext${id}`, port: 19090 + id, securityProtocol: 0 },
-      ],
-      rack: id === 1 ? null : `rack${id}`,
-      fenced: false,
-    });
-  }
+  await registerBrokers(controller, brokers);
   const partitions = new Map<string, FakePartition>();
   const replicas = { getPartition: (topic: string, p: number) => partitions.get(`${topic}-${p}`) } as unknown as ReplicaManager;
-  const broker: BrokerContext = {
-    nodeId: 1,
-    clusterId: 'test-cluster-id',
-    config,
-    image,
-    controller,
-    replicas,
-    groups: null,
-    fetchSessions: {} as BrokerContext['fetchSessions'],
-    log: silent,
-    controllerId: () => 1,
-    advertisedEndpoint: (id, listener) => {
-      const e = image.brokers.get(id)?.endpoints.find((x) => x.name === listener);
-      return e ? { host: e.host, port: e.port } : null;
-    },
-    now: Date.now,
-  };
-  const ctx = (apiVersion: number, listenerName = 'PLAINTEXT'): RequestContext => ({
-    apiKey: -1,
-    apiVersion,
-    correlationId: 1,
-    clientId: 'test',
-    connection: { id: 1, remoteAddress: '127.0.0.1:5555', listenerName },
-    broker,
-  });
+  const broker = brokerContext({ clusterId: 'test-cluster-id', config, image, controller, replicas, groups: null });
+  const ctx = (apiVersion: number, listenerName = 'PLAINTEXT'): RequestContext =>
+    requestContext(broker, apiVersion, { connection: { ...TEST_CONNECTION, listenerName } });
   return { broker, image, controller, partitions, ctx };
 }
 

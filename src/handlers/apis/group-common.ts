@@ -58,4 +58,31 @@ export class PartitionCodes {
   get(topic: string, partition: number): number | undefined {
     return this.codes.get(topic)?.get(partition);
   }
+
+  /**
+   * The response's topics: every partition the request named, in request order (clients match answers to what
+   * they asked), with the code whichever step decided it. A partition no step decided is a broker bug; it still
+   * gets an answer, UNKNOWN_SERVER_ERROR, rather than being left out.
+   */
+  answer(topics: readonly RequestedTopic[]): AnsweredTopic[] {
+    return topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: this.get(t.name, p.partitionIndex) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+      })),
+    }));
+  }
+}
+
+/** A topic as OffsetCommit and OffsetDelete requests name it, reduced to what an answer needs. */
+interface RequestedTopic {
+  readonly name: string;
+  readonly partitions: readonly { readonly partitionIndex: number }[];
+}
+
+/** A topic of an OffsetCommit or OffsetDelete response (both have the same shape). */
+interface AnsweredTopic {
+  name: string;
+  partitions: { partitionIndex: number; errorCode: number }[];
 }

@@ -5,9 +5,8 @@
 // and decoded again, which catches nulls in non-nullable fields and fields a version cannot carry.
 
 import { BrokerConfig } from '../../config/broker-config';
-import { Controller, type MetadataCommitter, type MetadataRecordOut, newUuid } from '../../kraft/controller/controller';
-import { MetadataImage, emptyDelta } from '../../kraft/metadata/image';
-import { decodeMetadataRecord, encodeMetadataRecord } from '../../kraft/metadata/record-serde';
+import { Controller } from '../../kraft/controller/controller';
+import { MetadataImage } from '../../kraft/metadata/image';
 import type { ReplicaManager } from '../../isr/replica-manager';
 import { CONSUMER_OFFSETS_TOPIC, encodeSubscription } from '../../groupcoord';
 import { GROUP_OPERATIONS, OPERATIONS_NOT_REQUESTED } from '../../security/acl-operations';
@@ -49,22 +48,10 @@ import { describeGroupsHandler } from './describe-groups';
 import { listGroupsHandler } from './list-groups';
 import { deleteGroupsHandler } from './delete-groups';
 import { offsetDeleteHandler } from './offset-delete';
+import { MemoryCommitter, brokerContext, registerBrokers, requestContext, silentLog } from './__tests__/broker-fixture';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Fixture
-
-class MemoryCommitter implements MetadataCommitter {
-  constructor(private readonly image: MetadataImage) {}
-  async commit(records: MetadataRecordOut[]): Promise<void> {
-    const delta = emptyDelta();
-    for (const r of records) {
-      const { apiKey, data } = decodeMetadataRecord(encodeMetadataRecord(r.apiKey, r.version, r.data));
-      this.image.apply(apiKey, data, delta);
-    }
-  }
-}
-
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** Accepts every coordinator append at once; no partition has a log to replay. */
 const acceptingReplicas = {
@@ -97,56 +84,21 @@ async function setup(opts: { brokers?: number; start?: boolean } = {}): Promise<
     deleteTopicEnable: true,
     validateBrokerConfig: () => null,
   });
-  for (let id = 1; id <= (opts.brokers ?? 1); id++) {
-    await controller.registerBroker({
-      brokerId: id,
-      incarnationId: newUuid(),
-      endpoints: [
-        { name: 'PLAINTEXT', host: `host${id}`, port: 9090 + id, securityProtocol: 0 },
-        { name: 'EXTERNAL', host: `ext${id}`, port: 19090 + id, securityProtocol: 0 },
-      ],
-      rack: null,
-      fenced: false,
-    });
-  }
+  await registerBrokers(controller, opts.brokers ?? 1);
   const created = await controller.createTopics(
     [{ name: 't1', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }],
     false,
   );
   expect(created[0]!.errorCode).toBe(ErrorCode.NONE);
-  const service = new GroupCoordinatorService(1, config, controller, image, acceptingReplicas, silent);
+  const service = new GroupCoordinatorService(1, config, controller, image, acceptingReplicas, silentLog);
   services.push(service);
-  const broker: BrokerContext = {
-    nodeId: 1,
-    clusterId: 'test-cluster',
-    config,
-    image,
-    controller,
-    replicas: acceptingReplicas,
-    groups: service,
-    fetchSessions: {} as BrokerContext['fetchSessions'],
-    log: silent,
-    controllerId: () => 1,
-    advertisedEndpoint: (id, listener) => {
-      const e = image.brokers.get(id)?.endpoints.find((x) => x.name === listener);
-      return e ? { host: e.host, port: e.port } : null;
-    },
-    now: Date.now,
-  };
+  const broker = brokerContext({ clusterId: 'test-cluster', config, image, controller, replicas: acceptingReplicas, groups: service });
   if (opts.start !== false) {
     // The first lookup creates __consumer_offsets; starting then loads the partitions this broker leads.
     await service.findCoordinator('bootstrap');
     await service.start();
   }
-  const ctx = (apiVersion: number, over: Partial<RequestContext> = {}): RequestContext => ({
-    apiKey: -1,
-    apiVersion,
-    correlationId: 1,
-    clientId: 'test-client',
-    connection: { id: 1, remoteAddress: '127.0.0.1:50123', listenerName: 'PLAINTEXT' },
-    broker,
-    ...over,
-  });
+  const ctx = (apiVersion: number, over: Partial<RequestContext> = {}): RequestContext => requestContext(broker, apiVersion, over);
   return { broker, image, service, ctx };
 }
 
@@ -812,7 +764,7 @@ describe('through the dispatcher', () => {
       clientId: 'dispatched',
     });
     api.encodeRequest(w, version, { ...api.defaultRequest(), ...req });
-    const dispatcher = new Dispatcher(() => f.broker, silent);
+    const dispatcher = new Dispatcher(() => f.broker, silentLog);
     const out = await dispatcher.dispatch(w.toBuffer(), { id: 9, remoteAddress: '10.9.8.7:1234', listenerName: 'PLAINTEXT' });
     const r = new Reader(Buffer.concat(out!));
     expect(decodeResponseHeader(r, api.apiKey, version)).toBe(77);

@@ -11,10 +11,7 @@ import type {
   IncrementalAlterConfigsRequest,
   IncrementalAlterConfigsRequestAlterConfigsResource,
 } from '../../wire/generated/messages/IncrementalAlterConfigsRequest';
-import type {
-  IncrementalAlterConfigsResponse,
-  IncrementalAlterConfigsResponseAlterConfigsResourceResponse,
-} from '../../wire/generated/messages/IncrementalAlterConfigsResponse';
+import type { IncrementalAlterConfigsResponse } from '../../wire/generated/messages/IncrementalAlterConfigsResponse';
 import { ErrorCode } from '../../wire/errors';
 import { ResourceType } from '../../kraft/metadata/image';
 import type { ConfigType } from '../../config/definitions';
@@ -22,7 +19,7 @@ import { configDef } from '../../config/broker-config';
 import { topicConfigDef } from '../../config/topic-configs';
 import { defineHandler } from '../define';
 import type { RequestContext } from '../types';
-import { duplicateResources, resourceKey } from './alter-configs';
+import { alterResources, type Refusal, resourceResult } from './alter-configs';
 
 export const ConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
@@ -33,7 +30,7 @@ function keyType(resourceType: number, name: string): ConfigType | undefined {
 }
 
 /** A request-level problem with one resource's changes (decided before the controller sees them), or null. */
-function changesError(res: IncrementalAlterConfigsRequestAlterConfigsResource): { code: number; message: string } | null {
+function changesError(res: IncrementalAlterConfigsRequestAlterConfigsResource): Refusal | null {
   const names = new Set<string>();
   for (const c of res.configs) {
     if (names.has(c.name)) return { code: ErrorCode.INVALID_REQUEST, message: `Error due to duplicate config keys: ${c.name}` };
@@ -55,44 +52,19 @@ function changesError(res: IncrementalAlterConfigsRequestAlterConfigsResource): 
   return null;
 }
 
-function response(
-  r: { resourceType: number; resourceName: string },
-  errorCode: number,
-  errorMessage: string | null,
-): IncrementalAlterConfigsResponseAlterConfigsResourceResponse {
-  return { errorCode, errorMessage, resourceType: r.resourceType, resourceName: r.resourceName };
-}
-
 async function handleIncrementalAlterConfigs(req: IncrementalAlterConfigsRequest, ctx: RequestContext): Promise<IncrementalAlterConfigsResponse> {
-  const dup = duplicateResources(req.resources);
-  const errors = req.resources.map((r) =>
-    dup.has(resourceKey(r.resourceType, r.resourceName)) ? { code: ErrorCode.INVALID_REQUEST, message: 'Duplicate resource.' } : changesError(r),
-  );
-  const valid = req.resources.filter((_, i) => errors[i] === null);
-  const results = await ctx.broker.controller.alterConfigs(
-    valid.map((r) => ({
-      resourceType: r.resourceType,
-      resourceName: r.resourceName,
-      changes: r.configs.map((c) => ({ name: c.name, value: c.value, op: c.configOperation })),
-    })),
-    false,
-    req.validateOnly,
-  );
-  let next = 0;
-  return {
-    throttleTimeMs: 0,
-    responses: req.resources.map((r, i) => {
-      const err = errors[i];
-      if (err) return response(r, err.code, err.message);
-      const out = results[next++]!;
-      return response(r, out.errorCode, out.errorMessage);
-    }),
-  };
+  const responses = await alterResources(ctx, req.resources, {
+    changes: (r) => r.configs.map((c) => ({ name: c.name, value: c.value, op: c.configOperation })),
+    refuse: changesError,
+    replace: false,
+    validateOnly: req.validateOnly,
+  });
+  return { throttleTimeMs: 0, responses };
 }
 
 export const incrementalAlterConfigsHandler = defineHandler(IncrementalAlterConfigsApi, {
   minVersion: 0,
   maxVersion: 1,
   handle: handleIncrementalAlterConfigs,
-  errorResponse: (req, errorCode) => ({ throttleTimeMs: 0, responses: req.resources.map((r) => response(r, errorCode, null)) }),
+  errorResponse: (req, errorCode) => ({ throttleTimeMs: 0, responses: req.resources.map((r) => resourceResult(r, errorCode, null)) }),
 });

@@ -95,17 +95,7 @@ async function handleOffsetCommit(req: OffsetCommitRequest, ctx: RequestContext)
     }
   }
 
-  // Answer in request order, whichever step decided each partition.
-  return {
-    throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => ({
-        partitionIndex: p.partitionIndex,
-        errorCode: codes.get(t.name, p.partitionIndex) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
-      })),
-    })),
-  };
+  return { throttleTimeMs: 0, topics: codes.answer(req.topics) };
 }
 
 export const offsetCommitHandler = defineHandler(OffsetCommitApi, {

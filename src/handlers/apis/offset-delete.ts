@@ -32,17 +32,7 @@ async function handleOffsetDelete(req: OffsetDeleteRequest, ctx: RequestContext)
   });
   if (r.errorCode !== ErrorCode.NONE) return errorResponse(r.errorCode);
   for (const t of r.topics) for (const p of t.partitions) codes.set(t.name, p.partitionIndex, p.errorCode);
-  return {
-    errorCode: ErrorCode.NONE,
-    throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => ({
-        partitionIndex: p.partitionIndex,
-        errorCode: codes.get(t.name, p.partitionIndex) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
-      })),
-    })),
-  };
+  return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics: codes.answer(req.topics) };
 }
 
 export const offsetDeleteHandler = defineHandler(OffsetDeleteApi, {

@@ -5,6 +5,7 @@ import * as zstdBinding from 'zstd-napi/binding';
 import { Compression, type CompressionCodec } from './batch';
 import { compress, decompress } from './compression';
 import { ErrorCode, KafkaError } from '../errors';
+import { ALL_CODECS } from './__tests__/codecs';
 
 // The LZ4 fixtures were written by the lz4 command-line tool (liblz4's frame encoder, as librdkafka uses) over
 // pattern(70000), in 64 KiB blocks:
@@ -48,14 +49,6 @@ function expectCode(fn: () => unknown, code: number): void {
   expect((err as KafkaError).code).toBe(code);
 }
 
-const codecs: [string, CompressionCodec][] = [
-  ['none', Compression.none],
-  ['gzip', Compression.gzip],
-  ['snappy', Compression.snappy],
-  ['lz4', Compression.lz4],
-  ['zstd', Compression.zstd],
-];
-
 describe('round trips', () => {
   const inputs: [string, Buffer][] = [
     ['empty', Buffer.alloc(0)],
@@ -64,7 +57,7 @@ describe('round trips', () => {
     ['random 100k', random(100_000)],
     ['pattern 300k (several blocks)', pattern(300_000)],
   ];
-  for (const [name, codec] of codecs) {
+  for (const [name, codec] of ALL_CODECS) {
     for (const [what, input] of inputs) {
       test(`${name}: ${what}`, () => {
         const packed = compress(codec, input);

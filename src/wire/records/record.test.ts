@@ -1,4 +1,4 @@
-import { Attr, Compression, type CompressionCodec, batch, isBatchCrcValid, setBaseOffset, setMaxTimestamp } from './batch';
+import { Attr, Compression, batch, isBatchCrcValid, setBaseOffset, setMaxTimestamp } from './batch';
 import {
   buildBatch,
   buildControlBatch,
@@ -11,6 +11,7 @@ import {
   type BuildRecord,
 } from './record';
 import { ErrorCode, KafkaError } from '../errors';
+import { ALL_CODECS } from './__tests__/codecs';
 
 const T0 = 1_700_000_000_000;
 
@@ -34,16 +35,8 @@ function bytes(v: Buffer | string | null): Buffer | null {
   return v === null ? null : Buffer.from(v);
 }
 
-const codecs: [string, CompressionCodec][] = [
-  ['none', Compression.none],
-  ['gzip', Compression.gzip],
-  ['snappy', Compression.snappy],
-  ['lz4', Compression.lz4],
-  ['zstd', Compression.zstd],
-];
-
 describe('buildBatch → decodeRecords', () => {
-  for (const [name, compression] of codecs) {
+  for (const [name, compression] of ALL_CODECS) {
     test(`round trip (${name})`, () => {
       const buf = buildBatch({ baseOffset: 100, compression, records: sample });
       expect(isBatchCrcValid(buf)).toBe(true);

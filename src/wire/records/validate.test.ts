@@ -1,9 +1,10 @@
 import { crc32c } from '@node-rs/crc32';
-import { Compression, type CompressionCodec, batch, rewriteBatchCrc, writeInt64 } from './batch';
+import { Compression, batch, rewriteBatchCrc, writeInt64 } from './batch';
 import { compress } from './compression';
 import { buildBatch, buildControlBatch, ControlRecordType, type BuildBatchOptions, type BuildRecord } from './record';
 import { RecordValidationError, validateRecordSet, type ValidateOptions } from './validate';
 import { ErrorCode, KafkaError } from '../errors';
+import { ALL_CODECS } from './__tests__/codecs';
 
 const T0 = 1_700_000_000_000;
 const OPTS: ValidateOptions = { maxMessageBytes: 1 << 20, produceVersion: 9 };
@@ -38,16 +39,8 @@ function withSection(buf: Buffer, section: Buffer, count?: number, lastOffsetDel
   return out;
 }
 
-const codecs: [string, CompressionCodec][] = [
-  ['none', Compression.none],
-  ['gzip', Compression.gzip],
-  ['snappy', Compression.snappy],
-  ['lz4', Compression.lz4],
-  ['zstd', Compression.zstd],
-];
-
 describe('valid record sets', () => {
-  for (const [name, compression] of codecs) {
+  for (const [name, compression] of ALL_CODECS) {
     test(`accepts a ${name} batch and describes it`, () => {
       const buf = make({ compression, producerId: 9, producerEpoch: 2, baseSequence: 5 });
       const info = validateRecordSet(buf, { ...OPTS, requireKeys: true });
