@@ -1,25 +1,22 @@
 // One broker process (combined broker + controller roles for a single-voter quorum). Start-up order:
 // format storage → open logs (recovery) → replay the metadata log into the image (which creates the hosted
 // partitions) → bind listeners → register this broker through the controller → serve. Shutdown reverses it and
-// ends with a clean-shutdown marker so the next start skips recovery.
+// ends with a clean-shutdown marker so the next start skips recovery. The broker role itself (replicas,
+// coordinators, listeners, replication) is a BrokerNode; this file adds the local metadata log and controller.
 
-import { randomBytes } from 'node:crypto';
 import { BrokerConfig } from '../config/broker-config';
 import { Controller } from '../kraft/controller/controller';
 import { MetadataImage } from '../kraft/metadata/image';
 import { LocalMetadataLog } from '../kraft/metadata/local-metadata-log';
 import { ReplicaManager } from '../isr/replica-manager';
 import { LogManager } from '../log/log-manager';
-import { logConfigFromTopicProps } from '../log/config';
 import { TcpServer, BoundListener } from '../server/tcp-server';
-import { Dispatcher } from '../handlers/dispatcher';
-import { FetchSessionCache } from '../handlers/fetch-sessions';
-import type { BrokerContext } from '../handlers/types';
 import { GroupCoordinatorService } from '../handlers/group-service';
-import { ProducerIdManager } from '../txn/producer-id-manager';
+import { TransactionService } from '../txn/txn-service';
 import { BrokerMetrics, brokerStateView } from '../metrics';
 import { BrokerLogger, createLogger } from './logger';
 import { formatStorage } from './storage-format';
+import { BrokerNode, openLogManager } from './broker-node';
 
 export const METADATA_TOPIC = '__cluster_metadata';
 
@@ -41,11 +38,25 @@ export class Broker {
     readonly image: MetadataImage,
     readonly metadataLog: LocalMetadataLog,
     readonly controller: Controller,
-    readonly replicas: ReplicaManager,
-    readonly groups: GroupCoordinatorService,
-    readonly server: TcpServer,
-    readonly listeners: BoundListener[],
+    /** The broker role of this process (replicas, coordinators, listeners, replication). */
+    readonly node: BrokerNode,
   ) {}
+
+  get replicas(): ReplicaManager {
+    return this.node.replicas;
+  }
+  get groups(): GroupCoordinatorService {
+    return this.node.groups!;
+  }
+  get transactions(): TransactionService {
+    return this.node.transactions!;
+  }
+  get server(): TcpServer {
+    return this.node.server;
+  }
+  get listeners(): BoundListener[] {
+    return this.node.listeners;
+  }
 
   /** host:port of the first client listener, as clients should bootstrap. */
   get bootstrap(): string {
@@ -64,19 +75,7 @@ export class Broker {
     const dirs = [...new Set([...config.logDirs, config.metadataLogDir])];
     const clusterId = formatStorage(dirs, nodeId);
 
-    const logs = new LogManager({
-      logDirs: config.logDirs,
-      defaultConfig: logConfigFromTopicProps(Object.fromEntries(config.topicDefaults())),
-      logger: {
-        info: (msg: string, meta?: object) => log.info(meta ?? {}, msg),
-        warn: (msg: string, meta?: object) => log.warn(meta ?? {}, msg),
-        error: (msg: string, meta?: object) => log.error(meta ?? {}, msg),
-      },
-      retentionCheckIntervalMs: config.num('log.retention.check.interval.ms'),
-      cleanerEnabled: config.bool('log.cleaner.enable'),
-      cleanerBackoffMs: config.num('log.cleaner.backoff.ms'),
-    });
-    await logs.open();
+    const logs = await openLogManager(config, log);
 
     // The metadata log is always fsynced before a change counts as committed.
     const metaPartitionLog =
@@ -84,87 +83,36 @@ export class Broker {
       logs.createLog(METADATA_TOPIC, 0, { flushMessages: 1, retentionMs: -1, retentionBytes: -1, cleanupPolicy: { delete: false, compact: false } });
     const image = new MetadataImage();
     const metadataLog = new LocalMetadataLog(metaPartitionLog, image);
-    const replicas = new ReplicaManager(nodeId, logs, config, log);
-    const metricsPort = config.optNum('metrics.port');
-    const metrics = metricsPort === null ? null : new BrokerMetrics();
-    replicas.observer = metrics?.traffic ?? null;
-    // Deltas are applied in commit order; partition creation is synchronous, log deletion completes in order.
-    let applying: Promise<void> = Promise.resolve();
-    metadataLog.onDelta((delta, img) => {
-      applying = applying.then(() => replicas.applyDelta(delta, img)).catch((e) => log.error({ err: (e as Error).message }, 'applying metadata failed'));
-    });
     const controller = new Controller(image, metadataLog, {
       numPartitions: config.num('num.partitions'),
       defaultReplicationFactor: config.num('default.replication.factor'),
       deleteTopicEnable: config.bool('delete.topic.enable'),
       // Dynamic broker configs would be stored but not applied yet: refuse them rather than pretend.
       validateBrokerConfig: (name) => `${name}: dynamic broker configuration is not supported by this broker; set it in server.properties`,
+      uncleanLeaderElectionEnable: config.bool('unclean.leader.election.enable'),
     });
+    const metricsPort = config.optNum('metrics.port');
+    const metrics = metricsPort === null ? null : new BrokerMetrics();
+    // A single-voter quorum: this process is the controller.
+    const node = new BrokerNode({ config, log, clusterId, logs, image, controller, controllerId: () => nodeId, metrics });
+    metadataLog.onDelta((delta, img) => node.applyDelta(delta, img));
     metadataLog.replay();
-    await applying;
+    await node.settled();
+    await node.listen();
+    await node.register();
+    await node.startServices();
 
-    const fetchSessions = new FetchSessionCache();
-    const ctxRef: { ctx?: BrokerContext } = {};
-    const dispatcher = new Dispatcher(() => ctxRef.ctx!, log, metrics?.requests ?? null);
-    const server = new TcpServer(dispatcher, { maxFrameBytes: config.num('socket.request.max.bytes'), log });
-    const bound = await server.listen(config.clientListeners);
-
-    const advertised = config.advertisedListeners;
-    const endpoints = bound.map((b) => {
-      const adv = advertised.find((a) => a.name === b.name);
-      const port = adv && adv.port !== 0 ? adv.port : b.boundPort;
-      const host = adv?.host ?? (b.host === '' ? 'localhost' : b.host);
-      return { name: b.name, host, port, securityProtocol: 0 };
-    });
-    const brokerEpoch = await controller.registerBroker({
-      brokerId: nodeId,
-      incarnationId: randomBytes(16).toString('base64url'),
-      endpoints,
-      rack: config.raw('broker.rack'),
-      fenced: false,
-    });
-    await controller.electLeadersWhereMissing(nodeId);
-    await applying;
-
-    const groups = new GroupCoordinatorService(nodeId, config, controller, image, replicas, log);
-    const ctx: BrokerContext = {
-      nodeId,
-      clusterId,
-      config,
-      image,
-      controller,
-      replicas,
-      groups,
-      fetchSessions,
-      producerIds: new ProducerIdManager(controller, {
-        brokerId: nodeId,
-        brokerEpoch: () => brokerEpoch,
-        onPrefetchError: (e) => log.warn({ err: e.message }, 'producer id block prefetch failed'),
-      }),
-      log,
-      controllerId: () => nodeId,
-      advertisedEndpoint: (brokerId, listenerName) => {
-        const b = image.brokers.get(brokerId);
-        const e = b?.endpoints.find((x) => x.name === listenerName) ?? b?.endpoints[0];
-        return e ? { host: e.host, port: e.port } : null;
-      },
-      now: Date.now,
-    };
-    ctxRef.ctx = ctx;
-    dispatcher.setReady();
-    metadataLog.onDelta((delta) => groups.onMetadataDelta(delta));
-    await groups.start();
-    logs.startBackgroundTasks();
-
-    const broker = new Broker(config, log, clusterId, logs, image, metadataLog, controller, replicas, groups, server, bound);
+    const broker = new Broker(config, log, clusterId, logs, image, metadataLog, controller, node);
     if (metrics && metricsPort !== null) {
-      metrics.watch(brokerStateView({ nodeId, replicas, image, server, groups: groups.coordinator, controllerId: () => ctx.controllerId() }));
+      metrics.watch(
+        brokerStateView({ nodeId, replicas: node.replicas, image, server: node.server, groups: node.groups!.coordinator, controllerId: () => nodeId }),
+      );
       broker.metrics = metrics;
       const port = await metrics.serve(metricsPort, log);
       log.info({ port }, 'metrics endpoint listening on /metrics');
     }
     log.info(
-      { clusterId, listeners: bound.map((b) => `${b.name}://${b.host}:${b.boundPort}`), logDirs: config.logDirs, startupMs: Date.now() - started },
+      { clusterId, listeners: node.listeners.map((b) => `${b.name}://${b.host}:${b.boundPort}`), logDirs: config.logDirs, startupMs: Date.now() - started },
       'broker started',
     );
     return broker;
@@ -176,10 +124,7 @@ export class Broker {
     this.stopped = true;
     this.log.info({}, 'broker stopping');
     await this.metrics?.stop();
-    await this.server.shutdown();
-    await this.groups.stop();
-    await this.replicas.shutdown();
-    await this.logs.close();
+    await this.node.stop();
     this.log.info({}, 'broker stopped');
     this.log.flush();
   }

@@ -1,6 +1,7 @@
 // The group coordinator: the entry points the API handlers call, ownership and loading of __consumer_offsets
-// partitions, committed offsets (commit, fetch, delete, expiry) and group administration (describe, list,
-// delete). The classic membership protocol itself lives in membership.ts.
+// partitions, committed offsets (commit, fetch, delete, expiry; transactional commits, which wait for their
+// transaction's marker) and group administration (describe, list, delete). The classic membership protocol itself
+// lives in membership.ts.
 //
 // Node runs this single-threaded, so each synchronous stretch of a method is atomic; across an await (a log
 // append) the group may have moved on, and every continuation re-checks the state it relies on.
@@ -43,6 +44,7 @@ import type {
   ListGroupsResult,
   SyncGroupParams,
   SyncGroupResult,
+  TxnCommitOffsetsParams,
 } from './types';
 
 export interface GroupCoordinatorOptions {
@@ -74,6 +76,10 @@ export class GroupCoordinator {
   private retentionTimer: TimerHandle | null = null;
   /** Issue order of log writes; see GroupOffsets. */
   private writeSeq = 0;
+  /** Groups holding offsets of each producer's undecided transaction (Kafka's openGroupsForProducer). */
+  private readonly txnGroups = new Map<number, Set<string>>();
+  /** Markers that landed in a partition while it was loading (the replay may have read past them). */
+  private readonly markersDuringLoad = new Map<number, { producerId: number; commit: boolean }[]>();
 
   constructor(opts: GroupCoordinatorOptions) {
     this.config = resolveConfig(opts.config);
@@ -148,8 +154,12 @@ export class GroupCoordinator {
     for (const g of groups) {
       this.groups.set(g.groupId, g);
       this.membership.afterLoad(g);
+      for (const pid of g.txnOffsets.producers()) this.noteTxnGroup(pid, g.groupId);
     }
     this.partitions.set(partition, { state: 'active' });
+    const markers = this.markersDuringLoad.get(partition) ?? [];
+    this.markersDuringLoad.delete(partition);
+    for (const m of markers) this.completeTransaction(partition, m.producerId, m.commit);
     this.logger.info(
       `__consumer_offsets-${partition}: loaded ${groups.length} groups in ${this.clock.now() - started} ms`,
     );
@@ -158,6 +168,7 @@ export class GroupCoordinator {
   /** This broker is no longer leader of the partition: drop its groups, answering parked requests. */
   onResignation(partition: number): void {
     this.partitions.delete(partition);
+    this.markersDuringLoad.delete(partition);
     for (const g of [...this.groups.values()]) {
       if (g.partition !== partition) continue;
       this.membership.unload(g, ErrorCode.NOT_COORDINATOR);
@@ -201,7 +212,8 @@ export class GroupCoordinator {
       group.size === 0 &&
       group.pendingMembers.size === 0 &&
       group.offsets.isEmpty &&
-      !group.offsets.hasAnyPending
+      !group.offsets.hasAnyPending &&
+      group.txnOffsets.isEmpty
     ) {
       this.groups.delete(group.groupId);
     }
@@ -365,6 +377,111 @@ export class GroupCoordinator {
     return { topics: results };
   }
 
+  /**
+   * TxnOffsetCommit: offsets written as part of the producer's transaction. They are held as pending until the
+   * transaction coordinator's marker reaches this partition (completeTransaction). A stale producer epoch fails
+   * the write (the partition's producer state fences it) with INVALID_PRODUCER_EPOCH.
+   */
+  async commitTxnOffsets(p: TxnCommitOffsetsParams): Promise<CommitOffsetsResult> {
+    const all = (code: number): CommitOffsetsResult => ({
+      topics: p.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((x) => ({ partitionIndex: x.partitionIndex, errorCode: code })),
+      })),
+    });
+    const status = this.groupStatus(p.groupId, true);
+    if (status !== ErrorCode.NONE) return all(status);
+    // As Kafka does, an unknown group is created to hold the offsets (a producer may commit for a group whose
+    // consumers use manual assignment, or before the group has ever joined).
+    const group = this.groups.get(p.groupId) ?? this.createGroup(p.groupId);
+    let invalid: number = ErrorCode.NONE;
+    if (group.is('Dead')) invalid = ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    else if (p.groupInstanceId !== null && group.staticMemberId(p.groupInstanceId) !== undefined && group.staticMemberId(p.groupInstanceId) !== p.memberId)
+      invalid = ErrorCode.FENCED_INSTANCE_ID;
+    else if (p.memberId !== '' && !group.has(p.memberId)) invalid = ErrorCode.UNKNOWN_MEMBER_ID;
+    else if (p.generationId >= 0 && p.generationId !== group.generationId) invalid = ErrorCode.ILLEGAL_GENERATION;
+    if (invalid !== ErrorCode.NONE) {
+      this.dropIfUnused(group);
+      return all(invalid);
+    }
+
+    const now = this.clock.now();
+    const seq = ++this.writeSeq;
+    const records: CoordinatorRecord[] = [];
+    const results: CommitOffsetsResult['topics'] = p.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((x) => {
+        const metadata = x.committedMetadata ?? '';
+        if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes)
+          return { partitionIndex: x.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE };
+        const value: CommittedOffset = {
+          offset: x.committedOffset,
+          leaderEpoch: x.committedLeaderEpoch,
+          metadata,
+          commitTimestamp: now,
+          expireTimestamp: null,
+        };
+        group.txnOffsets.add(p.producerId, { topic: t.name, partition: x.partitionIndex, value, seq });
+        records.push(offsetCommitRecord(group.groupId, t.name, x.partitionIndex, value));
+        return { partitionIndex: x.partitionIndex, errorCode: ErrorCode.NONE };
+      }),
+    }));
+    if (records.length === 0) return { topics: results };
+    this.noteTxnGroup(p.producerId, group.groupId);
+    let failure: number = ErrorCode.NONE;
+    try {
+      await this.log.append(group.partition, records, { producerId: p.producerId, producerEpoch: p.producerEpoch });
+    } catch (err) {
+      failure = commitAppendError(err);
+      this.logger.warn(`group ${group.groupId}: transactional offset commit failed: ${String(err)}`);
+    }
+    if (failure !== ErrorCode.NONE) {
+      group.txnOffsets.removeWrite(p.producerId, seq);
+      this.dropIfUnused(group);
+      for (const t of results)
+        for (const x of t.partitions) if (x.errorCode === ErrorCode.NONE) x.errorCode = failure;
+    }
+    return { topics: results };
+  }
+
+  /**
+   * A COMMIT or ABORT marker for the producer was written to __consumer_offsets `partition`: its pending offsets in
+   * that partition's groups become committed (unless the partition was committed again since) or are dropped.
+   */
+  completeTransaction(partition: number, producerId: number, commit: boolean): void {
+    if (this.isLoading(partition)) {
+      // Applied once loaded; a marker the replay already saw finds nothing pending then.
+      let l = this.markersDuringLoad.get(partition);
+      if (!l) this.markersDuringLoad.set(partition, (l = []));
+      l.push({ producerId, commit });
+      return;
+    }
+    const ids = this.txnGroups.get(producerId);
+    if (!ids) return;
+    for (const id of [...ids]) {
+      const group = this.groups.get(id);
+      if (group === undefined || group.partition !== partition) {
+        if (group === undefined) ids.delete(id);
+        continue;
+      }
+      ids.delete(id);
+      for (const o of group.txnOffsets.take(producerId)) {
+        if (!commit) continue;
+        // Same rule as an ordinary commit completing: a write of the partition issued after this one wins.
+        group.offsets.beginCommit(o.topic, o.partition);
+        group.offsets.endCommit(o.topic, o.partition, o.seq, o.value);
+      }
+      this.dropIfUnused(group);
+    }
+    if (ids.size === 0) this.txnGroups.delete(producerId);
+  }
+
+  private noteTxnGroup(producerId: number, groupId: string): void {
+    let s = this.txnGroups.get(producerId);
+    if (!s) this.txnGroups.set(producerId, (s = new Set()));
+    s.add(groupId);
+  }
+
   fetchOffsets(p: FetchOffsetsParams): FetchOffsetsResult {
     const status = this.groupStatus(p.groupId, true);
     if (status !== ErrorCode.NONE) {
@@ -394,8 +511,8 @@ export class GroupCoordinator {
       topics: wanted.map((t) => ({
         name: t.name,
         partitions: t.partitionIndexes.map((i): FetchOffsetsPartitionResult => {
-          // A commit still being written may be about to change this offset.
-          if (p.requireStable && group.offsets.hasPending(t.name, i))
+          // A commit still being written, or one waiting for its transaction, may be about to change this offset.
+          if (p.requireStable && (group.offsets.hasPending(t.name, i) || group.txnOffsets.hasPending(t.name, i)))
             return noOffset(i, ErrorCode.UNSTABLE_OFFSET_COMMIT);
           const o = group.offsets.get(t.name, i);
           if (o === undefined) return noOffset(i, ErrorCode.NONE);
@@ -457,9 +574,12 @@ export class GroupCoordinator {
     ];
     const removed = group.offsets.remove(targets, seq);
     const records = removed.map((r) => offsetTombstone(group.groupId, r.topic, r.partition));
+    // Deleting the whole group forgets its undecided transactional offsets too; their markers then find nothing.
+    if (partitions === null) group.txnOffsets.clear();
     if (
       group.is('Empty') &&
       group.offsets.isEmpty &&
+      group.txnOffsets.isEmpty &&
       (partitions === null || !group.offsets.hasAnyPending) &&
       group.pendingMembers.size === 0 &&
       this.groups.get(group.groupId) === group

@@ -5,6 +5,7 @@
 import { CONSUMER_PROTOCOL_TYPE, parseSubscriptionTopics } from './consumer-protocol';
 import type { GroupMember } from './member';
 import { GroupOffsets } from './offsets';
+import { PendingTxnOffsets } from './txn-offsets';
 import { selectProtocol, supportsProtocols } from './protocol-selection';
 import type { JoinGroupMember } from './types';
 
@@ -41,6 +42,8 @@ export class ClassicGroup {
   /** Members that got their JoinGroup response for this generation but have not yet sent SyncGroup. */
   readonly pendingSyncMembers = new Set<string>();
   readonly offsets = new GroupOffsets();
+  /** Offsets committed by transactions that are not decided yet. */
+  readonly txnOffsets = new PendingTxnOffsets();
 
   constructor(
     readonly groupId: string,

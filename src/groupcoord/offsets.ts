@@ -84,7 +84,7 @@ export class GroupOffsets {
     else this.pending.set(k, n);
     if (value !== null) {
       const cur = this.committed.get(topic)?.get(partition);
-      const deleted = this.deletedAt.get(k) ?? -1;
+      const deleted = this.deletedAt.get(k) ?? -Infinity;
       if ((cur === undefined || cur.seq < seq) && deleted < seq) this.put(topic, partition, value, seq);
     }
     if (n <= 0) this.deletedAt.delete(k);

@@ -2,7 +2,7 @@ import { ErrorCode } from '../wire/errors';
 import { GroupCoordinator } from './coordinator';
 import { FakeClock } from './fake-clock';
 import { InMemoryCoordinatorLog } from './memory-log';
-import type { CoordinatorLog, CoordinatorRecord, StoredRecord } from './persistence';
+import type { CoordinatorLog, CoordinatorRecord, StoredEntry } from './persistence';
 import { encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue } from './records';
 import { SUB, TEST_CONFIG, flush, harness, joinReq, syncReq, track } from './testkit';
 
@@ -142,7 +142,7 @@ describe('loading from __consumer_offsets', () => {
     const gate = new Promise<void>((r) => (release = r));
     const slow: CoordinatorLog = {
       append: (p: number, r: CoordinatorRecord[]) => inner.append(p, r),
-      async *read(p: number): AsyncIterable<StoredRecord> {
+      async *read(p: number): AsyncIterable<StoredEntry> {
         await gate;
         yield* inner.read(p);
       },

@@ -181,3 +181,15 @@ export interface DeleteOffsetsResult {
   errorCode: number;
   topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[];
 }
+
+export interface TxnCommitOffsetsParams {
+  groupId: string;
+  /** The transaction the offsets belong to: they count once it commits. */
+  producerId: number;
+  producerEpoch: number;
+  /** Group metadata of the consuming member (TxnOffsetCommit v3+, KIP-447): -1 and "" when not sent. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: { name: string; partitions: CommitOffsetsPartition[] }[];
+}

@@ -8,9 +8,9 @@ import type { MetadataDelta, MetadataImage } from '../kraft/metadata/image';
 import type { ReplicaManager } from '../isr/replica-manager';
 import { GroupCoordinator } from '../groupcoord/coordinator';
 import { CONSUMER_OFFSETS_TOPIC } from '../groupcoord/partition';
-import type { CoordinatorLog, CoordinatorRecord, StoredRecord } from '../groupcoord/persistence';
+import type { CoordinatorLog, CoordinatorRecord, StoredEntry, TxnWriter } from '../groupcoord/persistence';
 import { ErrorCode, KafkaError } from '../wire/errors';
-import { buildBatch, decodeBatches } from '../wire/records/record';
+import { buildBatch, ControlRecordType, controlRecordType, decodeBatches } from '../wire/records/record';
 import type { Logger } from './types';
 
 const PRODUCE_VERSION = 11;
@@ -20,14 +20,19 @@ const READ_CHUNK = 4 * 1024 * 1024;
 class OffsetsTopicLog implements CoordinatorLog {
   constructor(private readonly replicas: ReplicaManager) {}
 
-  async append(partition: number, records: CoordinatorRecord[]): Promise<void> {
-    const batch = buildBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) });
-    const out = this.replicas.appendToLeader(CONSUMER_OFFSETS_TOPIC, partition, batch, PRODUCE_VERSION, -1);
+  async append(partition: number, records: CoordinatorRecord[], txn?: TxnWriter): Promise<void> {
+    // A transactional write (TxnOffsetCommit) is a transactional batch of the producer, as Kafka writes it; its
+    // sequence is not checked (coordinator origin), its epoch is.
+    const batch = buildBatch({
+      records: records.map((r) => ({ key: r.key, value: r.value })),
+      ...(txn ? { producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: 0, transactional: true } : {}),
+    });
+    const out = this.replicas.appendToLeader(CONSUMER_OFFSETS_TOPIC, partition, batch, PRODUCE_VERSION, -1, txn ? 'coordinator' : 'client');
     if (out.errorCode !== ErrorCode.NONE) throw new KafkaError(out.errorCode, out.errorMessage ?? undefined);
     if (out.done) await out.done;
   }
 
-  async *read(partition: number): AsyncIterable<StoredRecord> {
+  async *read(partition: number): AsyncIterable<StoredEntry> {
     const p = this.replicas.getPartition(CONSUMER_OFFSETS_TOPIC, partition);
     if (!p) return;
     let offset = p.log.logStartOffset;
@@ -39,10 +44,18 @@ class OffsetsTopicLog implements CoordinatorLog {
       let next = offset;
       for (const b of decodeBatches(data)) {
         next = Math.max(next, b.lastOffset + 1);
-        if (b.isControl) continue;
+        if (b.isControl) {
+          if (b.baseOffset < offset) continue;
+          const type = controlRecordType(b.records[0]?.key ?? null);
+          if (type === ControlRecordType.COMMIT || type === ControlRecordType.ABORT) {
+            yield { offset: b.baseOffset, marker: { producerId: b.producerId, commit: type === ControlRecordType.COMMIT } };
+          }
+          continue;
+        }
+        const producerId = b.isTransactional ? { producerId: b.producerId } : {};
         for (const r of b.records) {
           if (r.offset < offset || r.key === null) continue;
-          yield { offset: r.offset, key: r.key, value: r.value };
+          yield { offset: r.offset, key: r.key, value: r.value, ...producerId };
         }
       }
       if (next === offset) break;

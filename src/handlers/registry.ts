@@ -10,6 +10,12 @@ import { listOffsetsHandler } from './apis/list-offsets';
 import { ADMIN_HANDLERS } from './apis/admin';
 import { GROUP_HANDLERS } from './apis/groups';
 import { initProducerIdHandler } from './apis/init-producer-id';
+import { offsetForLeaderEpochHandler } from './apis/offset-for-leader-epoch';
+import { alterPartitionHandler } from './apis/alter-partition';
+import { TXN_HANDLERS } from './apis/transactions';
+import { QUORUM_HANDLERS } from './apis/quorum';
+import { BROKER_LIFECYCLE_HANDLERS } from './apis/broker-lifecycle';
+import { electLeadersHandler } from './apis/elect-leaders';
 
 const HANDLERS: readonly ApiHandler[] = [
   apiVersionsHandler,
@@ -20,6 +26,12 @@ const HANDLERS: readonly ApiHandler[] = [
   ...ADMIN_HANDLERS,
   ...GROUP_HANDLERS,
   initProducerIdHandler,
+  offsetForLeaderEpochHandler,
+  alterPartitionHandler,
+  ...TXN_HANDLERS,
+  ...QUORUM_HANDLERS,
+  ...BROKER_LIFECYCLE_HANDLERS,
+  electLeadersHandler,
 ];
 
 const BY_KEY: (ApiHandler | undefined)[] = [];

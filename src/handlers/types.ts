@@ -10,6 +10,7 @@ import type { Reader, Writer } from '../wire/primitives';
 import type { GroupCoordinatorService } from './group-service';
 import type { FetchSessionCache } from './fetch-sessions';
 import type { ProducerIdManager } from '../txn/producer-id-manager';
+import type { TransactionService } from '../txn/txn-service';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -30,6 +31,8 @@ export interface BrokerContext {
   readonly fetchSessions: FetchSessionCache;
   /** Producer ids for InitProducerId; absent in handler test fixtures that do not use it. */
   readonly producerIds?: ProducerIdManager;
+  /** The transaction coordinator; absent in handler test fixtures that do not use it. */
+  readonly transactions?: TransactionService | null;
   readonly log: Logger;
   /** Node id of the active controller as clients should see it (kafkajs sends admin requests there). */
   controllerId(): number;

@@ -1,4 +1,4 @@
-// Per-partition state of idempotent (and, later, transactional) producers: for each producer id its epoch and the
+// Per-partition state of idempotent and transactional producers: for each producer id its epoch and the
 // metadata of its last five batches. A leader checks every produced batch against it before appending and records
 // the batch after, in the same tick (appends are synchronous), which gives Kafka's guarantees (KIP-98):
 //  - a retried batch whose sequence range matches one of the five cached ones is a duplicate: it is not appended
@@ -12,6 +12,10 @@
 // written at clean shutdown and when a segment rolls) plus a replay of the batches after it, or from the whole log
 // when there is no snapshot. Producers outlive the data they wrote (as in Kafka since 2.4): they are dropped only
 // after producer.id.expiration.ms without a write.
+//
+// Transactions: a producer's first transactional batch opens its transaction on the partition and a COMMIT/ABORT
+// marker closes it; `txns` follows both (open transactions, aborted ones) for the last stable offset and
+// read_committed fetches. Its aborted list is saved beside each snapshot (see partition-txns.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +23,8 @@ import { crc32c } from '@node-rs/crc32';
 import type { PartitionLog } from '../log/partition-log';
 import { ErrorCode } from '../wire/errors';
 import { batch, forEachBatch, readInt64, writeInt64 } from '../wire/records/batch';
+import { ControlRecordType, controlRecordType, decodeRecords, markerCoordinatorEpoch } from '../wire/records/record';
+import { ABORTED_SUFFIX, PartitionTxnIndex } from '../txn/partition-txns';
 
 /** How many batches per producer are remembered for duplicate detection (the client's max in-flight). */
 export const BATCHES_TO_RETAIN = 5;
@@ -180,8 +186,17 @@ export function decodeSnapshot(buf: Buffer): ProducerEntry[] {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * Who wrote a batch: a client's produce is checked for duplicates and sequence gaps; a coordinator's own
+ * transactional write (TxnOffsetCommit to __consumer_offsets) carries no meaningful sequence, so only its epoch is
+ * checked (Kafka's AppendOrigin.COORDINATOR).
+ */
+export type AppendOrigin = 'client' | 'coordinator';
+
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Open and aborted transactions on this partition. */
+  readonly txns = new PartitionTxnIndex();
   /** The state reflects every batch below this offset. */
   private mapEndOffset: number;
   /** Base offset of the log's active segment when last seen: a change means a roll, which is snapshotted. */
@@ -221,12 +236,17 @@ export class ProducerStateManager {
    * Validates a produced batch against its producer's state (Kafka's order: a duplicate is looked for first, then
    * the epoch, then the sequence). Call right before appending; nothing changes until update().
    */
-  check(b: ProducerBatch): SequenceCheck {
+  check(b: ProducerBatch, origin: AppendOrigin = 'client'): SequenceCheck {
     if (b.producerId < 0) return APPEND;
     this.catchUp();
     this.maybeExpire();
     const entry = this.producers.get(b.producerId);
     const currentEpoch = entry ? entry.epoch : NO_PRODUCER_EPOCH;
+    if (origin === 'coordinator') {
+      return b.producerEpoch < currentEpoch
+        ? fail(ErrorCode.INVALID_PRODUCER_EPOCH, `epoch ${b.producerEpoch} of producer ${b.producerId} is older than its current epoch ${currentEpoch}`)
+        : APPEND;
+    }
     if (entry && b.producerEpoch === currentEpoch) {
       const lastSeq = incrementSequence(b.baseSequence, b.lastOffsetDelta);
       for (const m of entry.batches) if (m.firstSeq === b.baseSequence && m.lastSeq === lastSeq) return { kind: 'duplicate', batch: m };
@@ -269,6 +289,32 @@ export class ProducerStateManager {
     return APPEND;
   }
 
+  /**
+   * Validates a transaction marker before it is appended (Kafka's rules for markers): its epoch may not be older
+   * than the producer's, and its coordinator epoch not older than the last marker's (a deposed coordinator).
+   * After the append, syncWithLog() records it.
+   */
+  checkMarker(producerId: number, producerEpoch: number, coordinatorEpoch: number): SequenceCheck {
+    this.catchUp();
+    const entry = this.producers.get(producerId);
+    if (!entry) return APPEND;
+    if (producerEpoch < entry.epoch) {
+      return fail(ErrorCode.INVALID_PRODUCER_EPOCH, `marker epoch ${producerEpoch} of producer ${producerId} is older than ${entry.epoch}`);
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      return fail(
+        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+        `marker from coordinator epoch ${coordinatorEpoch} for producer ${producerId}; last seen ${entry.coordinatorEpoch}`,
+      );
+    }
+    return APPEND;
+  }
+
+  /** Applies whatever the log holds beyond the state (a marker just appended, replicated batches). */
+  syncWithLog(): void {
+    this.catchUp();
+  }
+
   /** Records an appended batch (call right after a successful append, in the same tick as check()). */
   update(b: ProducerBatch, appended: { firstOffset: number; lastOffset: number; maxTimestamp: number }): void {
     if (appended.firstOffset !== this.mapEndOffset) {
@@ -298,6 +344,7 @@ export class ProducerStateManager {
    */
   rebuild(): void {
     this.producers.clear();
+    this.txns.clear();
     const start = this.log.logStartOffset;
     const end = this.log.logEndOffset;
     let from = start;
@@ -306,19 +353,31 @@ export class ProducerStateManager {
       if (offset > end || offset < start) {
         // Beyond the end it describes data that is gone; below the start, batches between it and the start are
         // gone, so replaying from it would leave stale sequences behind.
-        fs.rmSync(file, { force: true });
+        removeSnapshot(this.log.dir, offset);
         continue;
       }
       try {
-        for (const e of decodeSnapshot(fs.readFileSync(file))) this.producers.set(e.producerId, e);
+        const entries = decodeSnapshot(fs.readFileSync(file));
+        // A snapshot is only usable with the aborted transactions below it (written with it); one from a version
+        // that wrote no such list is passed over, and the log is replayed instead.
+        const abortedFile = path.join(this.log.dir, abortedName(offset));
+        if (!fs.existsSync(abortedFile)) throw new Error('no aborted-transaction list beside it');
+        this.txns.loadAborted(fs.readFileSync(abortedFile));
+        for (const e of entries) {
+          this.producers.set(e.producerId, e);
+          if (e.currentTxnFirstOffset >= 0) this.txns.begin(e.producerId, e.currentTxnFirstOffset);
+        }
         from = offset;
         break;
       } catch (err) {
         this.opts.warn?.(`${this.log.name}: ignoring producer snapshot ${snapshotName(offset)}: ${(err as Error).message}`);
         this.producers.clear();
-        fs.rmSync(file, { force: true });
+        this.txns.clear();
+        removeSnapshot(this.log.dir, offset);
       }
     }
+    this.txns.pruneBefore(start);
+    removeOrphanAbortedLists(this.log.dir);
     this.mapEndOffset = from;
     this.replay(from, end);
     this.activeBase = this.currentActiveBase();
@@ -383,11 +442,17 @@ export class ProducerStateManager {
     const epoch = batch.producerEpoch(buf, pos);
     const timestamp = batch.maxTimestamp(buf, pos);
     if (batch.isControl(buf, pos)) {
-      // A transaction marker ends the producer's open transaction and carries its latest epoch. (The marker's
-      // coordinator epoch is read once transaction markers are written by this broker.)
+      // A transaction marker ends the producer's open transaction and carries its latest epoch and the epoch of
+      // the coordinator that wrote it.
+      const rec = decodeRecords(buf, pos)[0];
+      const type = rec ? controlRecordType(rec.key) : -1;
+      if (type !== ControlRecordType.COMMIT && type !== ControlRecordType.ABORT) return;
       const e = this.entryFor(producerId, epoch);
       e.currentTxnFirstOffset = -1;
       e.lastTimestamp = timestamp;
+      const coordinatorEpoch = markerCoordinatorEpoch(rec!.value);
+      if (coordinatorEpoch > e.coordinatorEpoch) e.coordinatorEpoch = coordinatorEpoch;
+      this.txns.complete(producerId, batch.baseOffset(buf, pos), type === ControlRecordType.ABORT);
       return;
     }
     const baseSeq = batch.baseSequence(buf, pos);
@@ -423,7 +488,10 @@ export class ProducerStateManager {
     e.batches.push({ firstSeq, lastSeq, firstOffset, lastOffset, timestamp });
     if (e.batches.length > BATCHES_TO_RETAIN) e.batches.shift();
     e.lastTimestamp = timestamp;
-    if (transactional && e.currentTxnFirstOffset < 0) e.currentTxnFirstOffset = firstOffset;
+    if (transactional && e.currentTxnFirstOffset < 0) {
+      e.currentTxnFirstOffset = firstOffset;
+      this.txns.begin(producerId, firstOffset);
+    }
   }
 
   private currentActiveBase(): number {
@@ -450,22 +518,58 @@ export class ProducerStateManager {
     // log loads. Without fsync (at roll) a crash may lose or tear the file: the CRC catches that and the state is
     // rebuilt from an older snapshot or the log.
     const tmp = `${file}.tmp`;
+    const abortedFile = path.join(dir, abortedName(offset));
+    const abortedTmp = `${abortedFile}.tmp`;
     try {
-      const fd = fs.openSync(tmp, 'w');
-      try {
-        fs.writeSync(fd, encodeSnapshot(this.producers.values()));
-        if (sync) fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(tmp, file);
-      for (const old of listSnapshots(dir).slice(SNAPSHOTS_TO_KEEP)) fs.rmSync(path.join(dir, snapshotName(old)), { force: true });
+      this.txns.pruneBefore(this.log.logStartOffset);
+      // The aborted list goes first: a snapshot without its list is not used (see rebuild()).
+      writeFileAtomically(abortedTmp, abortedFile, this.txns.encodeAbortedBefore(offset), sync);
+      writeFileAtomically(tmp, file, encodeSnapshot(this.producers.values()), sync);
+      for (const old of listSnapshots(dir).slice(SNAPSHOTS_TO_KEEP)) removeSnapshot(dir, old);
     } catch (err) {
       // A snapshot only shortens the next rebuild; failing to write one must not fail the append that rolled.
       fs.rmSync(tmp, { force: true });
+      fs.rmSync(abortedTmp, { force: true });
       this.opts.warn?.(`${this.log.name}: could not write producer snapshot at ${offset}: ${(err as Error).message}`);
     }
   }
+}
+
+function abortedName(offset: number): string {
+  return `${String(offset).padStart(20, '0')}${ABORTED_SUFFIX}`;
+}
+
+function removeSnapshot(dir: string, offset: number): void {
+  fs.rmSync(path.join(dir, snapshotName(offset)), { force: true });
+  fs.rmSync(path.join(dir, abortedName(offset)), { force: true });
+}
+
+/** Aborted-transaction lists whose snapshot is gone (a snapshot write that failed after its list was written). */
+function removeOrphanAbortedLists(dir: string): void {
+  const snapshots = new Set(listSnapshots(dir));
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of names) {
+    if (!f.endsWith(ABORTED_SUFFIX)) continue;
+    const offset = Number(f.slice(0, -ABORTED_SUFFIX.length));
+    if (!snapshots.has(offset)) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
+/** Written aside and renamed, so a torn write never replaces a good file. */
+function writeFileAtomically(tmp: string, file: string, data: Buffer, sync: boolean): void {
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, data);
+    if (sync) fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
 }
 
 function fail(errorCode: number, message: string): SequenceCheck {

@@ -16,6 +16,11 @@
 //
 // The cleaner never touches the active segment, so appends are never blocked; it works in slices of a few MiB and
 // yields to the event loop between them.
+//
+// Transactions (when the partition supplies a LogTxnView): nothing at or above the last stable offset is cleaned,
+// since a transaction there may still abort; records of aborted transactions are left out of the offset map (they
+// must not supersede a committed value of their key) and dropped from the output. Transaction markers are kept
+// forever: a read_committed consumer needs the ABORT marker's aborted-transaction entry, which outlives the data.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -24,7 +29,7 @@ import { buildBatch, decodeRecords, recordsSection, walkRecords, type BuildRecor
 import { fsyncDir } from './checkpoint';
 import { readFully, writeFully } from './index-base';
 import { OffsetIndex } from './offset-index';
-import type { PartitionLog } from './partition-log';
+import type { LogTxnView, PartitionLog } from './partition-log';
 import { CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, LogSegment, SWAP_SUFFIX, TIME_INDEX_SUFFIX, fdatasync, segmentIndexFor, segmentName } from './segment';
 import { TimeIndex } from './time-index';
 
@@ -69,7 +74,7 @@ export function cleanableRange(log: PartitionLog, now: number): CleanableRange |
   const cfg = log.config;
   if (!cfg.cleanupPolicy.compact || log.closed || log.failed) return null;
   const segs = log.segmentList();
-  const bound = log.stableEnd;
+  const bound = Math.min(log.stableEnd, log.txnView?.lastStableOffset() ?? Infinity);
   const firstDirty = Math.max(log.firstDirtyOffset, log.logStartOffset);
   // An offset before every segment counts as in the first, so dirtyIndex always names a segment to read from.
   const dirtyIndex = Math.max(0, segmentIndexFor(segs, firstDirty));
@@ -161,6 +166,26 @@ class BatchReader {
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
+/** Whether the transactional batch (producer, base offset) belongs to an aborted transaction. */
+type AbortedCheck = (producerId: number, offset: number) => boolean;
+
+function abortedCheck(view: LogTxnView | null, from: number, to: number): AbortedCheck {
+  const byProducer = new Map<number, { firstOffset: number; lastOffset: number }[]>();
+  for (const t of view?.abortedOverlapping(from, to) ?? []) {
+    let l = byProducer.get(t.producerId);
+    if (!l) byProducer.set(t.producerId, (l = []));
+    l.push(t);
+  }
+  return (producerId, offset) => byProducer.get(producerId)?.some((t) => offset >= t.firstOffset && offset < t.lastOffset) ?? false;
+}
+
+/** The batch at p is transactional data (not a marker) of an aborted transaction. */
+function isAbortedData(buf: Buffer, p: number, aborted: AbortedCheck): boolean {
+  const attrs = buf.readInt16BE(p + Off.attributes);
+  if ((attrs & Attr.transactional) === 0 || (attrs & Attr.control) !== 0) return false;
+  return aborted(readInt64(buf, p + Off.producerId), readInt64(buf, p));
+}
+
 /**
  * One cleaning run over `log`. Returns null when there was nothing to do (or `force` is false and the dirty
  * ratio is below the threshold), stats otherwise. Concurrent truncation or deletion makes it give up (the log is
@@ -186,6 +211,8 @@ export async function cleanLog(log: PartitionLog, opts: CleanerOptions & { force
     newFirstDirty: range.firstDirty,
   };
 
+  const aborted = abortedCheck(log.txnView, segs[0].baseOffset, all[range.end].baseOffset);
+
   // 1. Offset map over the dirty section.
   const map = new OffsetMap(opts.dedupeBufferBytes);
   let mapEnd = range.firstDirty;
@@ -196,7 +223,7 @@ export async function cleanLog(log: PartitionLog, opts: CleanerOptions & { force
     for (let b = reader.next(); b; b = reader.next()) {
       const lastOffset = readInt64(b.buf, b.p) + b.buf.readInt32BE(b.p + Off.lastOffsetDelta);
       if (lastOffset < range.firstDirty) continue;
-      if ((b.buf.readInt16BE(b.p + Off.attributes) & Attr.control) === 0) {
+      if ((b.buf.readInt16BE(b.p + Off.attributes) & Attr.control) === 0 && !isAbortedData(b.buf, b.p, aborted)) {
         const baseOffset = readInt64(b.buf, b.p);
         const batchMap: [string, number][] = [];
         const { data, start, end } = recordsSection(b.buf, b.p);
@@ -237,7 +264,7 @@ export async function cleanLog(log: PartitionLog, opts: CleanerOptions & { force
     if (log.segmentsVersion !== version || log.closed) return null;
     let out: CleanedOutput;
     try {
-      out = await cleanGroup(log, group, map, mapEnd, now, opts, stats);
+      out = await cleanGroup(log, group, map, mapEnd, aborted, now, opts, stats);
     } catch (e) {
       removeCleaned(log.dir, group[0].baseOffset);
       if (log.segmentsVersion !== version || log.closed) return null; // a segment went away under us
@@ -311,6 +338,7 @@ async function cleanGroup(
   group: LogSegment[],
   map: OffsetMap,
   mapEnd: number,
+  aborted: AbortedCheck,
   now: number,
   opts: CleanerOptions,
   stats: CleanStats,
@@ -367,6 +395,10 @@ async function cleanGroup(
         const attrs = buf.readInt16BE(p + Off.attributes);
         if ((attrs & Attr.control) !== 0) {
           emit(buf, p, size);
+        } else if (isAbortedData(buf, p, aborted)) {
+          const n = buf.readInt32BE(p + Off.recordCount);
+          stats.recordsRead += n;
+          stats.recordsRemoved += n;
         } else {
           const r = filterBatch(buf, p, map, mapEnd, now, cfg.deleteRetentionMs, stats);
           if (r.horizon < minHorizon) minHorizon = r.horizon;

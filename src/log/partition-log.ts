@@ -111,6 +111,17 @@ const EMPTY: ReadResult = Object.freeze({ chunks: [], size: 0 }) as ReadResult;
 
 type AppendListener = (log: PartitionLog, result: AppendResult) => void;
 
+/**
+ * What the log cleaner needs to know about transactions, supplied by the partition that owns the log: nothing at
+ * or above the last stable offset may be compacted (a transaction there is undecided), and records of aborted
+ * transactions must neither supersede other records nor survive compaction.
+ */
+export interface LogTxnView {
+  lastStableOffset(): number;
+  /** Aborted transactions whose marker is at or after `from` and that start before `to`. */
+  abortedOverlapping(from: number, to: number): readonly { producerId: number; firstOffset: number; lastOffset: number }[];
+}
+
 interface DurableWaiter {
   offset: number;
   resolve: () => void;
@@ -151,6 +162,8 @@ export class PartitionLog {
   private highWatermark = Infinity;
   /** Start of the uncleaned section (cleaner-offset-checkpoint). */
   firstDirtyOffset = 0;
+  /** Transactions of the partition, for the cleaner (null: no transactional view, as in log-only tests). */
+  txnView: LogTxnView | null = null;
   /** Set after an I/O failure: the log refuses appends (Kafka takes the log dir offline). */
   failed: Error | null = null;
   closed = false;
@@ -560,6 +573,40 @@ export class PartitionLog {
       this.waiters.push({ offset, resolve, reject });
       this.kickSync(false);
     });
+  }
+
+  /**
+   * fdatasync, on the calling thread, of the log data of every segment that may hold unsynced bytes, and of the
+   * directory when `syncDir` (files were created or renamed: a roll, a truncation). For the KRaft metadata log,
+   * whose consensus core must see a write durable before it answers the next message. Index flushing and the
+   * recovery point stay with the asynchronous path: recovery re-validates whatever lies past the recovery point.
+   */
+  flushSync(syncDir = this.dirDirty): void {
+    if (this.failed) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.name} is offline: ${this.failed.message}`);
+    try {
+      for (const seg of [...this.unflushedClosed, this.active]) {
+        if (seg.deleted) continue;
+        const fd = seg.file.pin();
+        try {
+          fs.fdatasyncSync(fd);
+        } finally {
+          seg.file.unpin();
+        }
+      }
+      if (syncDir) {
+        const fd = fs.openSync(this.dir, 'r');
+        try {
+          fs.fsyncSync(fd);
+        } catch {
+          // Some file systems refuse fsync on directories; renames are still atomic there.
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+    } catch (e) {
+      this.fail(e as Error);
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `sync of ${this.name} failed: ${(e as Error).message}`);
+    }
   }
 
   /** Writes indexes and fsyncs everything appended so far (log and indexes of all unflushed segments). */

@@ -6,8 +6,8 @@
 //   v5    same as v4 (TRANSACTION_ABORTABLE can only concern transactions).
 //   v6    KeyType 2 = share-group state coordinator (KIP-932).
 // Group keys go to the group coordinator service, which creates __consumer_offsets on first use and names the
-// leader of the group's partition. Transactions are not implemented yet, so transactional ids answer
-// COORDINATOR_NOT_AVAILABLE with a message saying so (clients retry, which is right once they are). Share groups
+// leader of the group's partition; transactional ids likewise go to the transaction service, which creates
+// __transaction_state on first use and names the leader of the id's partition. Share groups
 // are not implemented and are not planned, so key type 2 answers INVALID_REQUEST rather than inviting retries;
 // any other key type (or 2 before v6) is INVALID_REQUEST too, as Kafka answers an unknown coordinator type.
 
@@ -35,15 +35,16 @@ function failure(errorCode: number, errorMessage: string | null): Lookup {
   return { errorCode, errorMessage, nodeId: -1, host: '', port: -1 };
 }
 
-async function findGroupCoordinator(groupId: string, ctx: RequestContext): Promise<Lookup> {
-  const groups = ctx.broker.groups;
-  if (!groups) return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The group coordinator is not running on this broker.');
+type Finder = { findCoordinator(key: string): Promise<{ errorCode: number; nodeId: number }> };
+
+async function findCoordinatorVia(service: Finder | null | undefined, what: string, key: string, ctx: RequestContext): Promise<Lookup> {
+  if (!service) return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The ${what} coordinator is not running on this broker.`);
   let found: { errorCode: number; nodeId: number };
   try {
-    found = await groups.findCoordinator(groupId);
+    found = await service.findCoordinator(key);
   } catch (e) {
-    // Creating __consumer_offsets can fail transiently (no controller yet); the client retries the lookup.
-    ctx.broker.log.warn({ groupId, err: e instanceof Error ? e.message : String(e) }, 'group coordinator lookup failed');
+    // Creating the coordinator's topic can fail transiently (no controller yet); the client retries the lookup.
+    ctx.broker.log.warn({ key, err: e instanceof Error ? e.message : String(e) }, `${what} coordinator lookup failed`);
     return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE, null);
   }
   if (found.errorCode !== ErrorCode.NONE) return failure(found.errorCode, null);
@@ -56,9 +57,9 @@ async function findGroupCoordinator(groupId: string, ctx: RequestContext): Promi
 function lookup(key: string, keyType: number, ctx: RequestContext): Promise<Lookup> | Lookup {
   switch (keyType) {
     case KeyType.GROUP:
-      return findGroupCoordinator(key, ctx);
+      return findCoordinatorVia(ctx.broker.groups, 'group', key, ctx);
     case KeyType.TRANSACTION:
-      return failure(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'Transactions are not implemented by this broker yet.');
+      return findCoordinatorVia(ctx.broker.transactions, 'transaction', key, ctx);
     case KeyType.SHARE:
       if (ctx.apiVersion >= SHARE_VERSION) {
         return failure(ErrorCode.INVALID_REQUEST, 'Share groups are not supported by this broker.');

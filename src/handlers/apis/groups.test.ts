@@ -290,11 +290,11 @@ describe('FindCoordinator', () => {
     expect(ext).toMatchObject({ errorCode: ErrorCode.NONE, errorMessage: null, nodeId: 1, host: 'ext1', port: 19091 });
   });
 
-  test('v3 transactional ids: COORDINATOR_NOT_AVAILABLE with a message; unknown key types: INVALID_REQUEST', async () => {
+  test('v3 transactional ids without a transaction coordinator: COORDINATOR_NOT_AVAILABLE with a message; unknown key types: INVALID_REQUEST', async () => {
     const f = await setup();
     const txn = await call(FindCoordinatorApi, findCoordinatorHandler, f, { key: 'tx', keyType: 1 }, 3);
     expect(txn).toMatchObject({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 });
-    expect(txn.errorMessage).toMatch(/transactions/i);
+    expect(txn.errorMessage).toMatch(/transaction coordinator/i);
     const share = await call(FindCoordinatorApi, findCoordinatorHandler, f, { key: 's', keyType: 2 }, 3);
     expect(share.errorCode).toBe(ErrorCode.INVALID_REQUEST);
     const bogus = await call(FindCoordinatorApi, findCoordinatorHandler, f, { key: 's', keyType: 7 }, 2);

@@ -1,6 +1,6 @@
 // InitProducerId over the wire at every version: idempotent producers get fresh ids with epoch 0 (also when they
-// name their current id and epoch, KIP-360), transactional ids are validated and then refused with
-// COORDINATOR_NOT_AVAILABLE until the transaction coordinator exists.
+// name their current id and epoch, KIP-360), transactional ids are validated before the coordinator is asked, and
+// refused with COORDINATOR_NOT_AVAILABLE on a broker without a transaction coordinator.
 
 import { BrokerConfig } from '../../config/broker-config';
 import { InitProducerIdApi } from '../../wire/generated/apis';
@@ -92,7 +92,7 @@ test('when no id block can be had the answer is the retriable COORDINATOR_LOAD_I
   expect(await call({}, 4, ids)).toMatchObject({ errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, producerId: -1, producerEpoch: -1 });
 });
 
-test.each([0, 2, 5])('v%i: transactional ids are validated, then refused until transactions exist', async (version) => {
+test.each([0, 2, 5])('v%i: transactional ids are validated, then refused without a transaction coordinator', async (version) => {
   const alloc = blocks();
   const ids = new ProducerIdManager(alloc, { brokerId: 1, brokerEpoch: () => 0 });
   expect((await call({ transactionalId: '', transactionTimeoutMs: 1000 }, version, ids)).errorCode).toBe(ErrorCode.INVALID_REQUEST);

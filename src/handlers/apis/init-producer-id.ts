@@ -8,12 +8,10 @@
 // transaction timeout is not checked for them (Kafka only checks it for transactional ids).
 //
 // Transactional ids: an empty id is INVALID_REQUEST and a timeout outside (0, transaction.max.timeout.ms] is
-// INVALID_TRANSACTION_TIMEOUT, as in Kafka, before the coordinator is consulted. There is no transaction coordinator
-// yet, so a valid transactional id answers COORDINATOR_NOT_AVAILABLE: the same answer FindCoordinator gives for
-// transactional ids on this broker, and what Kafka answers while its coordinator cannot serve an id. Clients treat it
-// as retriable and end in their own timeout, which is right for a capability that is coming; a fatal code such as
-// TRANSACTIONAL_ID_AUTHORIZATION_FAILED or INVALID_REQUEST would misstate the cause. Clients reach this only if they
-// skip FindCoordinator, which already fails.
+// INVALID_TRANSACTION_TIMEOUT, as in Kafka, before the coordinator is consulted. The transaction coordinator then
+// gives the id its producer id and a bumped epoch, aborting (and fencing) a transaction the id still has open; it
+// answers CONCURRENT_TRANSACTIONS while a transaction of the id is completing (clients retry), and PRODUCER_FENCED
+// to a KIP-360 producer whose epoch is stale — INVALID_PRODUCER_EPOCH before v4, which does not know that code.
 
 import { InitProducerIdApi } from '../../wire/generated/apis';
 import type { InitProducerIdRequest } from '../../wire/generated/messages/InitProducerIdRequest';
@@ -21,9 +19,11 @@ import type { InitProducerIdResponse } from '../../wire/generated/messages/InitP
 import { ErrorCode } from '../../wire/errors';
 import { defineHandler } from '../define';
 import type { RequestContext } from '../types';
+import { fencedForVersion, txnCoordinatorOf } from './txn-common';
 
 const NO_PRODUCER_ID = -1;
 const NO_PRODUCER_EPOCH = -1;
+const FENCED_VERSION = 4;
 
 function response(errorCode: number, producerId = NO_PRODUCER_ID, producerEpoch = NO_PRODUCER_EPOCH): InitProducerIdResponse {
   return { throttleTimeMs: 0, errorCode, producerId, producerEpoch };
@@ -49,7 +49,15 @@ async function handleInitProducerId(req: InitProducerIdRequest, ctx: RequestCont
   if (req.transactionTimeoutMs <= 0 || req.transactionTimeoutMs > maxTimeout) {
     return response(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
   }
-  return response(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  const coordinator = txnCoordinatorOf(ctx);
+  if (!coordinator) return response(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  const r = await coordinator.initProducerId({
+    transactionalId: req.transactionalId,
+    transactionTimeoutMs: req.transactionTimeoutMs,
+    producerId: req.producerId,
+    producerEpoch: req.producerEpoch,
+  });
+  return response(fencedForVersion(r.errorCode, ctx.apiVersion, FENCED_VERSION), r.producerId, r.producerEpoch);
 }
 
 export const initProducerIdHandler = defineHandler(InitProducerIdApi, {

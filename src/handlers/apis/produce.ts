@@ -1,14 +1,18 @@
 // Produce (key 0), v3-11 (record batch v2 only). Each partition's batch is validated and appended synchronously,
-// in request order; the response waits only for what the produce asked for (acks, and the fsync policy when
-// flush.messages=1). acks=0 gets no response at all.
+// in request order; the response waits only for what the produce asked for (acks=all: the in-sync replicas have it,
+// within the request's timeout; and the fsync policy when flush.messages=1). acks=0 gets no response at all. Transactional batches need the request's transactional id
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise, as Kafka answers), and a producer's first transactional batch on
+// a partition must belong to its open transaction (see txn/produce-verification.ts).
 
 import { ProduceApi } from '../../wire/generated/apis';
 import type { ProduceRequest } from '../../wire/generated/messages/ProduceRequest';
 import type { ProduceResponse, ProduceResponsePartitionProduceResponse } from '../../wire/generated/messages/ProduceResponse';
-import { ErrorCode } from '../../wire/errors';
+import { ErrorCode, KafkaError } from '../../wire/errors';
 import { defineHandler, recordsBuffer } from '../define';
 import type { RequestContext } from '../types';
 import { liveBrokerEndpoints } from './metadata';
+import { isTransactionalSet, verifyTransactionalProduce } from '../../txn/produce-verification';
+import { txnCoordinatorOf } from './txn-common';
 
 function partitionResponse(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
   return {
@@ -36,32 +40,41 @@ async function handleProduce(req: ProduceRequest, ctx: RequestContext): Promise<
   if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) {
     return req.acks === 0 ? null : errorResponse(req, ErrorCode.INVALID_REQUIRED_ACKS);
   }
-  if (req.transactionalId !== null) {
-    // Transactions are not available on this broker yet: refuse instead of writing outside a transaction.
+  if (req.transactionalId === null && req.topicData.some((t) => t.partitionData.some((p) => isTransactionalSet(recordsBuffer(p.records))))) {
     return req.acks === 0 ? null : errorResponse(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
   }
+  const txnCoordinator = req.transactionalId === null ? null : txnCoordinatorOf(ctx);
   const waits: Promise<void>[] = [];
   let notLeader = false;
   const responses = req.topicData.map((t) => ({
     name: t.name,
     partitionResponses: t.partitionData.map((p) => {
-      const out = replicas.appendToLeader(t.name, p.index, recordsBuffer(p.records), ctx.apiVersion, req.acks);
+      const records = recordsBuffer(p.records);
+      if (req.transactionalId !== null) {
+        const refused = verifyTransactionalProduce(replicas, txnCoordinator, req.transactionalId, t.name, p.index, records);
+        if (refused !== ErrorCode.NONE) return partitionResponse(p.index, refused);
+      }
+      const out = replicas.appendToLeader(t.name, p.index, records, ctx.apiVersion, req.acks, 'client', req.timeoutMs);
       const res = partitionResponse(p.index, out.errorCode, out.errorMessage);
       res.baseOffset = out.baseOffset;
       res.logAppendTimeMs = out.logAppendTime;
       res.logStartOffset = out.logStartOffset;
       if (out.errorCode === ErrorCode.INVALID_RECORD) res.recordErrors = [{ batchIndex: 0, batchIndexErrorMessage: out.errorMessage }];
-      if (out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) {
+      const nameLeader = () => {
         // KIP-951: name the current leader so the client need not refresh metadata first.
         const info = ctx.broker.image.partition(t.name, p.index);
         if (info) res.currentLeader = { leaderId: info.leader, leaderEpoch: info.leaderEpoch };
         notLeader = true;
-      }
+      };
+      if (out.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) nameLeader();
       if (out.done) {
         waits.push(
           out.done.catch((e: Error) => {
-            res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-            res.errorMessage = e.message;
+            // acks=all: REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS_AFTER_APPEND, or NOT_LEADER_OR_FOLLOWER when
+            // leadership moved before the ISR had the data; anything else is the fsync failing.
+            res.errorCode = e instanceof KafkaError ? e.code : ErrorCode.KAFKA_STORAGE_ERROR;
+            res.errorMessage = e.message || null;
+            if (res.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER) nameLeader();
           }),
         );
       }

@@ -11,6 +11,11 @@ import { MetadataRecordType, NO_LEADER_CHANGE, ResourceType } from '../metadata/
 import { collisionKey, isInternalTopic, topicNameError } from './topic-validation';
 import { placeReplicas } from './placement';
 import { validateTopicConfig } from '../../config/topic-configs';
+import { buildPartitionChange } from './partition-change';
+import { planAlterPartition } from './alter-partition';
+import type { AlterPartitionRequest } from '../../wire/generated/messages/AlterPartitionRequest';
+import type { AlterPartitionResponse } from '../../wire/generated/messages/AlterPartitionResponse';
+import { planElectLeaders, type ElectLeadersInput, type TopicElectionResult } from './elect-leaders';
 
 /** A metadata record to write: its api key, schema version and fields. */
 export interface MetadataRecordOut {
@@ -22,6 +27,14 @@ export interface MetadataRecordOut {
 /** Where the controller writes: resolves once the records are committed and applied to the image. */
 export interface MetadataCommitter {
   commit(records: MetadataRecordOut[]): Promise<void>;
+  /** Offset the next commit's first record will get; absent where every write is applied at once (local log). */
+  nextWriteOffset?(): number;
+}
+
+/** A write planned by another controller module: the records to commit and what to answer once they are. */
+export interface PlannedWrite<T> {
+  records: MetadataRecordOut[];
+  result: T;
 }
 
 export interface CreateTopicInput {
@@ -69,6 +82,8 @@ export interface ControllerDefaults {
   deleteTopicEnable: boolean;
   /** Validates a dynamic broker config key/value; returns an error message or null. */
   validateBrokerConfig(name: string, value: string | null): string | null;
+  /** unclean.leader.election.enable of the cluster (a topic's own setting wins); false when absent. */
+  uncleanLeaderElectionEnable?: boolean;
 }
 
 const TOPIC_RECORD_VERSION = 0;
@@ -99,6 +114,19 @@ export class Controller {
     const next = this.queue.then(op, op);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Runs a write planned outside this class (broker lifecycle, leader elections) in the same queue as every other
+   * operation, so it is planned against the image its predecessors left. `nextOffset` is the offset its first
+   * record will get (Kafka's broker epoch for a registration).
+   */
+  write<T>(plan: (nextOffset: number) => PlannedWrite<T>): Promise<T> {
+    return this.run(async () => {
+      const p = plan(this.log.nextWriteOffset?.() ?? this.image.lastAppliedOffset + 1);
+      if (p.records.length > 0) await this.log.commit(p.records);
+      return p.result;
+    });
   }
 
   createTopics(inputs: CreateTopicInput[], validateOnly: boolean): Promise<CreateTopicResult[]> {
@@ -388,25 +416,73 @@ export class Controller {
   }
 
   /**
-   * Makes `brokerId` the leader of every partition it replicates whose leader is missing (after a single-node
-   * restart, or when the only replica returns).
+   * Elects a leader for every partition that has none, now that `brokerId` is back (after a single-node restart,
+   * or when a replica returns). Only an ISR member may lead, unless the topic enables unclean election.
    */
   electLeadersWhereMissing(brokerId: number): Promise<void> {
     return this.run(async () => {
+      const live = (r: number) => r === brokerId || this.isActiveBroker(r);
       const records: MetadataRecordOut[] = [];
       for (const t of this.image.topics.values()) {
         for (const p of t.partitions.values()) {
-          if (p.leader === -1 && p.isr.includes(brokerId)) {
-            records.push({
-              apiKey: MetadataRecordType.PartitionChange,
-              version: 0,
-              data: { partitionId: p.partition, topicId: t.id, leader: brokerId, isr: null, replicas: null, removingReplicas: null, addingReplicas: null },
-            });
-          }
+          if (p.leader !== -1) continue;
+          const change = buildPartitionChange(t.id, p, { targetIsr: p.isr, isAcceptableLeader: live, uncleanElection: this.uncleanElection(t.name) });
+          if (change) records.push(change);
         }
       }
       if (records.length > 0) await this.log.commit(records);
     });
+  }
+
+  /**
+   * Fences a broker that stopped (its session expired, or it shut down): it leaves every ISR, partitions it led
+   * get a new leader from the rest of their ISR (none when it was the last member: the ISR keeps it and the
+   * partition stays offline until it returns, unless unclean election is enabled), and it is marked fenced.
+   */
+  fenceBroker(brokerId: number): Promise<void> {
+    return this.run(async () => {
+      const b = this.image.brokers.get(brokerId);
+      if (!b) return;
+      const acceptable = (r: number) => r !== brokerId && this.isActiveBroker(r);
+      const records: MetadataRecordOut[] = [];
+      for (const t of this.image.topics.values()) {
+        for (const p of t.partitions.values()) {
+          if (!p.isr.includes(brokerId) && p.leader !== brokerId) continue;
+          const change = buildPartitionChange(t.id, p, {
+            targetIsr: p.isr.filter((r) => r !== brokerId),
+            isAcceptableLeader: acceptable,
+            uncleanElection: this.uncleanElection(t.name),
+          });
+          if (change) records.push(change);
+        }
+      }
+      if (!b.fenced) records.push({ apiKey: MetadataRecordType.FenceBroker, version: 0, data: { id: brokerId, epoch: b.epoch } });
+      if (records.length > 0) await this.log.commit(records);
+    });
+  }
+
+  /** AlterPartition (key 56): a leader's ISR change, validated and written as a PartitionChangeRecord. */
+  alterPartition(req: AlterPartitionRequest, version: number): Promise<AlterPartitionResponse> {
+    return this.run(async () => {
+      const plan = planAlterPartition(this.image, req, version);
+      if (plan.records.length > 0) await this.log.commit(plan.records);
+      return plan.respond(this.image);
+    });
+  }
+
+  private isActiveBroker(id: number): boolean {
+    const b = this.image.brokers.get(id);
+    return b !== undefined && !b.fenced && !b.inControlledShutdown;
+  }
+
+  private uncleanElection(topic: string): boolean {
+    const v = this.image.topicConfig(topic).get('unclean.leader.election.enable');
+    return v !== undefined ? v.trim().toLowerCase() === 'true' : (this.defaults.uncleanLeaderElectionEnable ?? false);
+  }
+
+  /** ElectLeaders (key 43): preferred or unclean leader elections (elect-leaders.ts). */
+  electLeaders(input: ElectLeadersInput): Promise<TopicElectionResult[]> {
+    return this.write(() => planElectLeaders(this.image, input));
   }
 
   /** Hands out a block of producer ids (ProducerIdsRecord), as AllocateProducerIds does. */

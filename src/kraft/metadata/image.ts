@@ -129,6 +129,28 @@ export class MetadataImage {
     return this.configs.get(configKey(resourceType, resourceName)) ?? new Map();
   }
 
+  /** Every config resource that has overrides (snapshots write them out). */
+  configResources(): { resourceType: number; resourceName: string; configs: ReadonlyMap<string, string> }[] {
+    const out: { resourceType: number; resourceName: string; configs: ReadonlyMap<string, string> }[] = [];
+    for (const [key, configs] of this.configs) {
+      if (configs.size === 0) continue;
+      const sep = key.indexOf(':');
+      out.push({ resourceType: Number(key.slice(0, sep)), resourceName: key.slice(sep + 1), configs });
+    }
+    return out;
+  }
+
+  /** Forgets everything, keeping this object (handlers hold it): a metadata snapshot is about to replace it. */
+  reset(): void {
+    this.brokers.clear();
+    this.topics.clear();
+    this.topicsById.clear();
+    this.configs.clear();
+    this.features.clear();
+    this.nextProducerId = 0;
+    this.lastAppliedOffset = -1;
+  }
+
   partition(topic: string, partition: number): PartitionInfo | undefined {
     return this.topics.get(topic)?.partitions.get(partition);
   }
