@@ -35,10 +35,10 @@ test.each([
   await admin.disconnect();
 
   const base = Date.now() - 60_000;
-  const sent: Sent[] = Array.from({ length: 300 }, (_, i) => ({
+  const sent: Sent[] = Array.from({ length: 300 }, (_, i): Sent => ({
     key: i % 7 === 0 ? null : randomBytes(1 + (i % 16)),
     value: i % 11 === 0 ? null : randomBytes(i % 200),
-    headers: i % 3 === 0 ? {} : { a: randomBytes(3), 'trace-id': Buffer.from(`t-${i}`), empty: Buffer.alloc(0) },
+    headers: i % 3 === 0 ? ({} as Record<string, Buffer>) : { a: randomBytes(3), 'trace-id': Buffer.from(`t-${i}`), empty: Buffer.alloc(0) },
     timestamp: String(base + i * 10),
     partition: i % 3,
   }));
