@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Command line: `start` (default) runs a broker, `format` prepares storage. Both take a server.properties file and
+// Command line: `start` (default) runs a broker, `format` prepares storage, `cluster` runs a local multi-node
+// cluster. Both take a server.properties file and
 // --override key=value entries with Kafka's key names, like kafka-server-start.sh and kafka-storage.sh.
 
 import yargs from 'yargs';
@@ -8,6 +9,7 @@ import { BrokerConfig, ConfigError } from './config/broker-config';
 import { BROKER_CONFIGS } from './config/definitions';
 import { Broker } from './broker/broker';
 import { StorageError, formatStorage } from './broker/storage-format';
+import { runLocalCluster } from './broker/local-cluster';
 
 function loadConfig(argv: { config?: string; override?: string[]; 'log-level'?: string }): BrokerConfig {
   // --log-level is applied last, so it wins over the file and over --override log.level=...
@@ -85,6 +87,19 @@ void yargs(hideBin(process.argv))
         die(e);
       }
     },
+  )
+  .command(
+    'cluster',
+    'Run a local cluster: N nodes in combined mode (broker + controller), one process and data dir each',
+    (y) =>
+      y.options({
+        nodes: { type: 'number', default: 3, describe: 'Number of nodes' },
+        'base-port': { type: 'number', default: 9092, describe: 'Client port of node 1 (node i: base + i - 1; controller: +10000)' },
+        dir: { type: 'string', default: './cluster-data', describe: 'Data directory (node-<id> under it)' },
+        override: { type: 'string', array: true, describe: 'Set a configuration key on every node: --override key=value' },
+      }),
+    (argv) =>
+      runLocalCluster({ nodes: argv.nodes, basePort: argv['base-port'], dir: argv.dir, overrides: argv.override }, __filename).catch((e) => die(e)),
   )
   .strict()
   .help()

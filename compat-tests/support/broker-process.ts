@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const CLI = path.resolve(__dirname, '../../dist/src/cli.js');
+// From the sources (jest) the CLI is the build's; compiled into dist/ (benchmark scripts) it sits beside us.
+export const CLI = path.resolve(__dirname, __dirname.split(path.sep).includes('dist') ? '../../src/cli.js' : '../../dist/src/cli.js');
 
 export interface BrokerProcess {
   readonly bootstrap: string;

@@ -3,7 +3,7 @@
 // the ISR change sender). What lies around it is the caller's: where metadata comes from (the node's image is
 // updated by whoever applies committed records, and each delta is handed to applyDelta in commit order) and which
 // controller takes changes. Broker.start wires it to a single-node quorum's local metadata log; the cluster test
-// harness to one shared in-memory controller; the multi-node KRaft work will wire it to the replicated log.
+// harness to one shared in-memory controller; quorum-member.ts to the replicated metadata log of a multi-node quorum.
 //
 // Life cycle: construct → deltas of the replayed metadata → listen → register (the broker epoch; leaders elected
 // where missing) → startServices (coordinators, request handling, replication) → stop.
@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BrokerConfig } from '../config/broker-config';
 import type { Controller } from '../kraft/controller/controller';
+import type { ControllerOps } from '../kraft/controller-channel';
 import type { BrokerEndpoint, MetadataDelta, MetadataImage } from '../kraft/metadata/image';
 import { ReplicaManager } from '../isr/replica-manager';
 import { ReplicaFetcherManager } from '../isr/fetcher-manager';
@@ -27,6 +28,7 @@ import { TransactionService } from '../txn/txn-service';
 import type { BrokerMetrics } from '../metrics';
 import { NodeClientPool, type NodeEndpoint } from '../net/node-client-pool';
 import { PoolControllerChannel } from '../net/controller-channel';
+import { remoteMarkerWriter } from '../txn/remote-markers';
 import type { BrokerLogger } from './logger';
 
 export interface BrokerNodeOptions {
@@ -37,9 +39,19 @@ export interface BrokerNodeOptions {
   logs: LogManager;
   /** This node's metadata image; the caller applies records to it and passes each delta to applyDelta. */
   image: MetadataImage;
-  controller: Controller;
+  /** A local Controller (single node, test harness: register() uses it), or the channel to the active one. */
+  controller: Controller | ControllerOps;
   /** The node that serves controller requests (AlterPartition), as clients should see it too. */
   controllerId(): number;
+  /**
+   * Where AlterPartition goes when that differs from what clients are told (a multi-node quorum: the quorum leader,
+   * reached on its controller listener, while clients are shown a live broker). Defaults to controllerId.
+   */
+  isrControllerId?(): number;
+  /** The broker epoch when registration is someone else's (the KRaft lifecycle client re-registers on its own). */
+  brokerEpoch?(): number;
+  /** Called with the request context as soon as it exists, before any request sees it (side tables like bindKraft). */
+  bindContext?(ctx: BrokerContext): void;
   /** Where the controller node listens; defaults to its broker registration's inter-broker listener. */
   controllerEndpoint?(nodeId: number): NodeEndpoint | null;
   metrics?: BrokerMetrics | null;
@@ -55,6 +67,8 @@ const ISR_CHANGE_RETRY_MS = 100;
 const CONNECT_TIMEOUT_MS = 10_000;
 const RECONNECT_BACKOFF_MS = 50;
 const RECONNECT_BACKOFF_MAX_MS = 1000;
+/** Kafka's request.timeout.ms default, which its marker channel uses. */
+const MARKER_REQUEST_TIMEOUT_MS = 30_000;
 
 export class BrokerNode {
   readonly nodeId: number;
@@ -62,13 +76,14 @@ export class BrokerNode {
   readonly fetchSessions = new FetchSessionCache();
   readonly server: TcpServer;
   listeners: BoundListener[] = [];
-  brokerEpoch = -1;
+  private ownEpoch = -1;
   groups: GroupCoordinatorService | null = null;
   transactions: TransactionService | null = null;
   private readonly dispatcher: Dispatcher;
   private ctx: BrokerContext | undefined;
   private applying: Promise<void> = Promise.resolve();
   private controllerPool: NodeClientPool | null = null;
+  private markerPool: NodeClientPool | null = null;
   private stopped = false;
 
   constructor(private readonly opts: BrokerNodeOptions) {
@@ -78,6 +93,13 @@ export class BrokerNode {
     this.replicas.observer = metrics?.traffic ?? null;
     this.dispatcher = new Dispatcher(() => this.ctx, log, metrics?.requests ?? null);
     this.server = new TcpServer(this.dispatcher, { maxFrameBytes: config.num('socket.request.max.bytes'), log });
+  }
+
+  get brokerEpoch(): number {
+    return this.opts.brokerEpoch?.() ?? this.ownEpoch;
+  }
+  set brokerEpoch(epoch: number) {
+    this.ownEpoch = epoch;
   }
 
   get image(): MetadataImage {
@@ -125,6 +147,8 @@ export class BrokerNode {
   /** Registers with the controller (a new broker epoch) and elects leaders that were missing. */
   async register(): Promise<number> {
     const { controller, config } = this.opts;
+    // With a multi-node quorum the BrokerLifecycleClient registers over the network instead.
+    if (!('registerBroker' in controller)) throw new Error('register() needs a local Controller');
     this.brokerEpoch = await controller.registerBroker({
       brokerId: this.nodeId,
       incarnationId: randomBytes(16).toString('base64url'),
@@ -148,7 +172,18 @@ export class BrokerNode {
       brokerEpoch: () => this.brokerEpoch,
       onPrefetchError: (e) => log.warn({ err: e.message }, 'producer id block prefetch failed'),
     });
-    const transactions = new TransactionService({ nodeId, config, controller, image, replicas, groups, producerIds, log });
+    // Markers for partitions led by other brokers go there as WriteTxnMarkers, over a pool of their own.
+    const requestTimeoutMs = MARKER_REQUEST_TIMEOUT_MS;
+    this.markerPool = new NodeClientPool({
+      clientId: `broker-${nodeId}-txn-markers`,
+      resolve: (id) => this.interBrokerEndpoint(id),
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      requestTimeoutMs,
+      reconnectBackoffMs: RECONNECT_BACKOFF_MS,
+      reconnectBackoffMaxMs: RECONNECT_BACKOFF_MAX_MS,
+    });
+    const remoteMarkers = remoteMarkerWriter(this.markerPool, requestTimeoutMs);
+    const transactions = new TransactionService({ nodeId, config, controller, image, replicas, groups, producerIds, log, remoteMarkers });
     this.ctx = {
       nodeId,
       clusterId: this.opts.clusterId,
@@ -169,6 +204,7 @@ export class BrokerNode {
       },
       now: Date.now,
     };
+    this.opts.bindContext?.(this.ctx);
     this.groups = groups;
     this.transactions = transactions;
     this.dispatcher.setReady();
@@ -212,7 +248,7 @@ export class BrokerNode {
     const isrSender = new AlterPartitionSender({
       brokerId: this.nodeId,
       brokerEpoch: () => this.brokerEpoch,
-      channel: new PoolControllerChannel(this.controllerPool, () => this.opts.controllerId()),
+      channel: new PoolControllerChannel(this.controllerPool, () => (this.opts.isrControllerId ?? this.opts.controllerId)()),
       retryBackoffMs: ISR_CHANGE_RETRY_MS,
       requestTimeoutMs: socketTimeoutMs,
       log,
@@ -241,6 +277,7 @@ export class BrokerNode {
     await this.groups?.stop();
     await this.replicas.shutdown();
     this.controllerPool?.close();
+    this.markerPool?.close();
     await this.opts.logs.close();
   }
 }

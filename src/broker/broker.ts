@@ -3,6 +3,7 @@
 // partitions) → bind listeners → register this broker through the controller → serve. Shutdown reverses it and
 // ends with a clean-shutdown marker so the next start skips recovery. The broker role itself (replicas,
 // coordinators, listeners, replication) is a BrokerNode; this file adds the local metadata log and controller.
+// With controller.quorum.voters set, the node joins a multi-node quorum instead (quorum-member.ts).
 
 import { BrokerConfig } from '../config/broker-config';
 import { Controller } from '../kraft/controller/controller';
@@ -17,8 +18,9 @@ import { BrokerMetrics, brokerStateView } from '../metrics';
 import { BrokerLogger, createLogger } from './logger';
 import { formatStorage } from './storage-format';
 import { BrokerNode, openLogManager } from './broker-node';
+import { QuorumMember, quorumClusterId, usesQuorum, METADATA_TOPIC } from './quorum-member';
 
-export const METADATA_TOPIC = '__cluster_metadata';
+export { METADATA_TOPIC };
 
 export interface BrokerStartOptions {
   config: BrokerConfig;
@@ -36,10 +38,13 @@ export class Broker {
     readonly clusterId: string,
     readonly logs: LogManager,
     readonly image: MetadataImage,
-    readonly metadataLog: LocalMetadataLog,
-    readonly controller: Controller,
+    /** The single-node metadata log and controller; null on a node of a multi-node quorum. */
+    readonly metadataLog: LocalMetadataLog | null,
+    readonly controller: Controller | null,
     /** The broker role of this process (replicas, coordinators, listeners, replication). */
     readonly node: BrokerNode,
+    /** The multi-node quorum member (controller.quorum.voters set), else null. */
+    readonly quorum: QuorumMember | null = null,
   ) {}
 
   get replicas(): ReplicaManager {
@@ -73,6 +78,7 @@ export class Broker {
     for (const k of config.ignoredKeys) log.warn({ key: k }, 'configuration key has no effect on this broker and is ignored');
 
     const dirs = [...new Set([...config.logDirs, config.metadataLogDir])];
+    if (usesQuorum(config)) return Broker.startQuorumMember(config, log, quorumClusterId(dirs, nodeId), started);
     const clusterId = formatStorage(dirs, nodeId);
 
     const logs = await openLogManager(config, log);
@@ -118,13 +124,43 @@ export class Broker {
     return broker;
   }
 
+  /** A node of a multi-node cluster: the metadata log is the replicated quorum's (quorum-member.ts). */
+  private static async startQuorumMember(config: BrokerConfig, log: BrokerLogger, clusterId: string, started: number): Promise<Broker> {
+    const nodeId = config.nodeId;
+    const logs = await openLogManager(config, log);
+    const metricsPort = config.optNum('metrics.port');
+    const metrics = metricsPort === null ? null : new BrokerMetrics();
+    const member = await QuorumMember.start({ config, log, logs, clusterId, metrics });
+    const node = member.node;
+    const broker = new Broker(config, log, clusterId, logs, member.image, null, null, node, member);
+    if (metrics && metricsPort !== null) {
+      const leader = () => member.kraft.driver.leaderId ?? -1;
+      metrics.watch(brokerStateView({ nodeId, replicas: node.replicas, image: member.image, server: node.server, groups: node.groups?.coordinator ?? null, controllerId: leader }));
+      broker.metrics = metrics;
+      const port = await metrics.serve(metricsPort, log);
+      log.info({ port }, 'metrics endpoint listening on /metrics');
+    }
+    log.info(
+      {
+        clusterId,
+        roles: config.processRoles,
+        listeners: member.boundListeners.map((b) => `${b.name}://${b.host}:${b.boundPort}`),
+        logDirs: config.logDirs,
+        startupMs: Date.now() - started,
+      },
+      'broker started',
+    );
+    return broker;
+  }
+
   /** Stops accepting, answers in-flight requests, flushes and closes the logs with a clean-shutdown marker. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.log.info({}, 'broker stopping');
     await this.metrics?.stop();
-    await this.node.stop();
+    if (this.quorum !== null) await this.quorum.stop();
+    else await this.node.stop();
     this.log.info({}, 'broker stopped');
     this.log.flush();
   }

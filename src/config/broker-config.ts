@@ -199,8 +199,9 @@ export class BrokerConfig {
   private validateCrossKeys(): void {
     for (const l of this.list('listeners')) parseListener(l);
     for (const l of this.list('advertised.listeners')) parseListener(l);
-    if (this.clientListeners.length === 0) throw new ConfigError('listeners must name at least one client listener');
     const roles = this.processRoles;
+    // A controller-only node serves its controller listener alone.
+    if (this.clientListeners.length === 0 && roles.includes('broker')) throw new ConfigError('listeners must name at least one client listener');
     for (const r of roles) {
       if (r !== 'broker' && r !== 'controller') throw new ConfigError(`process.roles: unknown role "${r}"`);
     }

@@ -3,7 +3,7 @@
 // broker leads, loading a partition when it becomes leader and unloading it when it stops.
 
 import type { BrokerConfig } from '../config/broker-config';
-import type { Controller } from '../kraft/controller/controller';
+import type { ControllerOps } from '../kraft/controller-channel';
 import type { MetadataDelta, MetadataImage } from '../kraft/metadata/image';
 import type { ReplicaManager } from '../isr/replica-manager';
 import { GroupCoordinator } from '../groupcoord/coordinator';
@@ -73,7 +73,7 @@ export class GroupCoordinatorService {
   constructor(
     private readonly nodeId: number,
     private readonly config: BrokerConfig,
-    private readonly controller: Controller,
+    private readonly controller: ControllerOps,
     private readonly image: MetadataImage,
     replicas: ReplicaManager,
     private readonly log: Logger,

@@ -2,7 +2,7 @@
 // and ApiVersions advertises exactly the registered ranges.
 
 import type { BrokerConfig } from '../config/broker-config';
-import type { Controller } from '../kraft/controller/controller';
+import type { ControllerOps } from '../kraft/controller-channel';
 import type { MetadataImage } from '../kraft/metadata/image';
 import type { ReplicaManager } from '../isr/replica-manager';
 import type { ConnectionInfo } from '../server/connection';
@@ -25,7 +25,8 @@ export interface BrokerContext {
   readonly clusterId: string;
   readonly config: BrokerConfig;
   readonly image: MetadataImage;
-  readonly controller: Controller;
+  /** The controller operations: the local Controller (single node) or the channel to the active one (quorum). */
+  readonly controller: ControllerOps;
   readonly replicas: ReplicaManager;
   readonly groups: GroupCoordinatorService | null;
   readonly fetchSessions: FetchSessionCache;

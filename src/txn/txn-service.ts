@@ -8,7 +8,7 @@ import type { GroupCoordinatorService } from '../handlers/group-service';
 import type { Logger } from '../handlers/types';
 import { CONSUMER_OFFSETS_TOPIC } from '../groupcoord/partition';
 import type { ReplicaManager } from '../isr/replica-manager';
-import type { Controller } from '../kraft/controller/controller';
+import type { ControllerOps } from '../kraft/controller-channel';
 import type { MetadataDelta, MetadataImage } from '../kraft/metadata/image';
 import { ErrorCode, KafkaError } from '../wire/errors';
 import { buildBatch, decodeBatches } from '../wire/records/record';
@@ -55,7 +55,7 @@ class TransactionStateTopicLog implements TxnStateLog {
 export interface TransactionServiceDeps {
   nodeId: number;
   config: BrokerConfig;
-  controller: Controller;
+  controller: ControllerOps;
   image: MetadataImage;
   replicas: ReplicaManager;
   groups: GroupCoordinatorService | null;

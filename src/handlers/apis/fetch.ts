@@ -22,6 +22,7 @@ import { divergingEpoch } from '../../isr/truncation';
 import { preferredReadReplica, RACK_AWARE_SELECTOR } from '../../isr/replica-selector';
 import type { Partition } from '../../isr/partition';
 import { liveBrokerEndpoints } from './metadata';
+import { handleQuorumFetch, isQuorumFetch } from './quorum-fetch';
 
 /** The follower a replica fetch comes from (Fetch v15+ carries its broker epoch too). */
 interface FollowerFetch {
@@ -308,6 +309,8 @@ function buildResponse(results: PartitionResult[], sessionId: number, incrementa
 }
 
 async function handleFetch(req: FetchRequest, ctx: RequestContext): Promise<FetchResponse> {
+  // The metadata quorum's own replication arrives as Fetch of __cluster_metadata on a controller listener.
+  if (isQuorumFetch(req, ctx)) return handleQuorumFetch(req, ctx);
   const replicaId = ctx.apiVersion >= 15 ? req.replicaState.replicaId : req.replicaId;
   const follower: FollowerFetch | null =
     replicaId >= 0 ? { replicaId, brokerEpoch: ctx.apiVersion >= 15 ? req.replicaState.replicaEpoch : -1 } : null;
