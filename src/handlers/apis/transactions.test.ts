@@ -1,6 +1,6 @@
 // The transaction API handlers over the wire: the advertised version ranges, the mapping of PRODUCER_FENCED for
 // versions that predate it, AddPartitionsToTxn's refusal of unknown partitions, and ListTransactions' filters.
-// The coordinator behind them is a stub (its state machine has its own tests in src/txn).
+// The coordinator behind them is a test double (its state machine has its own tests in src/txn).
 
 import { ErrorCode } from '../../wire/errors';
 import { AddPartitionsToTxnApi, EndTxnApi, InitProducerIdApi, ListTransactionsApi, type ApiDef } from '../../wire/generated/apis';
