@@ -4,8 +4,10 @@
 
 import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/wire/errors';
+import type { ApiVersionsResponse } from '../../src/wire/generated/messages/ApiVersionsResponse';
 import { TestCluster, describeQuorum } from '../support/cluster';
 import { kcat } from '../support/kcat';
+import { RawClient } from '../support/raw-client';
 
 let cluster: TestCluster;
 
@@ -31,6 +33,35 @@ async function kcatMetadata(bootstrap: string, topic: string): Promise<KcatMetad
 function admin(bootstrap: string[]) {
   return new Kafka({ clientId: 'cluster-quorum', brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 500 } }).admin();
 }
+
+/** The API keys ApiVersions v3 lists on `port`. */
+async function advertisedKeys(port: number): Promise<number[]> {
+  const c = await RawClient.connect(port);
+  try {
+    c.write(RawClient.frame(18, 3, 1, { clientSoftwareName: 'cluster-quorum', clientSoftwareVersion: '1.0' }));
+    return RawClient.decode<ApiVersionsResponse>(18, 3, (await c.next())!).body.apiKeys.map((k) => k.apiKey);
+  } finally {
+    c.close();
+  }
+}
+
+test('the client listener advertises the broker APIs, the controller listener the controller APIs', async () => {
+  const n = cluster.node(1);
+  const client = await advertisedKeys(n.clientPort);
+  // Produce, Fetch, Metadata, ApiVersions; not Vote, AlterPartition, BrokerRegistration, BrokerHeartbeat.
+  expect(client).toEqual(expect.arrayContaining([0, 1, 3, 18]));
+  for (const k of [52, 56, 62, 63]) expect(client).not.toContain(k);
+  const controller = await advertisedKeys(n.controllerPort);
+  // Fetch (the quorum's), ApiVersions, CreateTopics (forwarded), Vote, DescribeQuorum, AlterPartition, registration.
+  expect(controller).toEqual(expect.arrayContaining([1, 18, 19, 52, 55, 56, 62, 63]));
+  // Produce, Metadata, FindCoordinator are the brokers'.
+  for (const k of [0, 3, 10]) expect(controller).not.toContain(k);
+  // A client API sent to the controller listener closes the connection.
+  const c = await RawClient.connect(n.controllerPort);
+  c.write(RawClient.frame(3, 12, 2, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }));
+  expect(await c.next(3000)).toBeNull();
+  c.close();
+});
 
 test('every broker lists all three brokers and the same partition leaders', async () => {
   const a = admin(cluster.bootstrap());

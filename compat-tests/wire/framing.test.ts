@@ -14,6 +14,9 @@ let broker: BrokerProcess;
 const METADATA = 3;
 const API_VERSIONS = 18;
 const PRODUCE = 0;
+const FETCH = 1;
+const VOTE = 52;
+const BROKER_REGISTRATION = 62;
 
 beforeAll(async () => {
   broker = await startBroker();
@@ -47,6 +50,25 @@ test('ApiVersions v3 (flexible request, v0 response header) lists the supported 
   c.close();
 });
 
+test('ApiVersions on the client listener lists the broker APIs, not the controller-only ones', async () => {
+  const c = await RawClient.connect(broker.port);
+  c.write(RawClient.frame(API_VERSIONS, 3, 2, { clientSoftwareName: 'raw-test', clientSoftwareVersion: '1.0' }));
+  const keys = RawClient.decode<ApiVersionsResponse>(API_VERSIONS, 3, (await c.next())!).body.apiKeys.map((k) => k.apiKey);
+  expect(keys).toEqual(expect.arrayContaining([PRODUCE, FETCH, METADATA, API_VERSIONS]));
+  // The metadata quorum and broker lifecycle are served on controller listeners only (schema listeners: controller).
+  expect(keys).not.toContain(VOTE);
+  expect(keys).not.toContain(BROKER_REGISTRATION);
+  c.close();
+});
+
+test('a controller-only API on the client listener closes that connection', async () => {
+  const c = await RawClient.connect(broker.port);
+  c.write(RawClient.frame(VOTE, 0, 3, { clusterId: null, voterId: -1, topics: [] }));
+  expect(await c.next(3000)).toBeNull();
+  expect(c.closed).toBe(true);
+  await assertAlive();
+});
+
 test('an ApiVersions version above the supported range gets UNSUPPORTED_VERSION in a v0 body with the ranges', async () => {
   const c = await RawClient.connect(broker.port);
   // A v9 ApiVersions request: flexible header v2 and an empty flexible body.
@@ -57,6 +79,7 @@ test('an ApiVersions version above the supported range gets UNSUPPORTED_VERSION 
   expect(correlationId).toBe(5);
   expect(res.errorCode).toBe(35);
   expect(res.apiKeys.length).toBeGreaterThan(5);
+  expect(res.apiKeys.map((k) => k.apiKey)).not.toContain(VOTE);
   c.close();
 });
 

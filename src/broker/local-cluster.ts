@@ -94,7 +94,8 @@ export async function runLocalCluster(opts: LocalClusterOptions, cli: string): P
     const logStart = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
     const out = fs.openSync(logFile, 'a');
     // detached: a Ctrl-C in the terminal reaches only this process, which then stops the nodes in order.
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', out, out], detached: true });
+    // The nodes run with this process's Node flags, so `node --cpu-prof cli.js cluster` profiles every node.
+    const proc = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['ignore', out, out], detached: true });
     fs.closeSync(out);
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     return { nodeId: s.nodeId, logStart, proc, exited };

@@ -1,6 +1,7 @@
 // The dispatcher's metrics hook: every answered request is timed under its API, and whole-request failures are
 // counted by error code.
 
+import { BrokerConfig } from '../config/broker-config';
 import type { RequestObserver } from '../metrics/hooks';
 import { ErrorCode } from '../wire/errors';
 import { type ApiDef, ApiVersionsApi, ListGroupsApi } from '../wire/generated/apis';
@@ -12,6 +13,8 @@ import type { BrokerContext } from './types';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const conn = { id: 1, remoteAddress: '127.0.0.1:1', listenerName: 'PLAINTEXT' };
+/** The dispatcher reads only the configuration (which listeners are controller listeners) before ApiVersions. */
+const config = BrokerConfig.load({ values: {} });
 
 function frame<Req>(api: ApiDef<Req, unknown>, version: number): Buffer {
   const w = new Writer();
@@ -37,8 +40,8 @@ function recorder() {
 
 test('a request is reported once, with its latency, under its API', async () => {
   const { observer, completed, failed } = recorder();
-  // ApiVersions uses nothing of the broker.
-  const d = new Dispatcher(() => ({}) as BrokerContext, silent, observer);
+  // ApiVersions uses nothing else of the broker.
+  const d = new Dispatcher(() => ({ config }) as BrokerContext, silent, observer);
   expect(await d.dispatch(frame(ApiVersionsApi, 3), conn)).not.toBeNull();
   expect(completed).toHaveLength(1);
   expect(completed[0]![0]).toBe('ApiVersions');
@@ -51,6 +54,7 @@ test('an unimplemented version and a handler that throws count as errors', async
   const { observer, completed, failed } = recorder();
   // A broker whose group coordinator cannot be reached makes ListGroups throw: an unexpected failure.
   const broken = {
+    config,
     get groups(): never {
       throw new Error('boom');
     },
@@ -66,6 +70,6 @@ test('an unimplemented version and a handler that throws count as errors', async
 });
 
 test('without an observer nothing is timed', async () => {
-  const d = new Dispatcher(() => ({}) as BrokerContext, silent);
+  const d = new Dispatcher(() => ({ config }) as BrokerContext, silent);
   expect(await d.dispatch(frame(ApiVersionsApi, 3), conn)).not.toBeNull();
 });

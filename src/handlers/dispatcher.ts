@@ -1,5 +1,7 @@
-// Turns one request frame into one response: decode the header, pick the handler by API key, check the version
-// against what the handler implements, run it, and encode the response with the right header version.
+// Turns one request frame into one response: decode the header, pick the handler by API key among the APIs
+// exposed on the connection's listener (registry.ts: client listeners serve the schemas' "broker" APIs, controller
+// listeners the "controller" ones), check the version against what the handler implements, run it, and encode the
+// response with the right header version.
 
 import type { ConnectionInfo, FrameDispatcher } from '../server/connection';
 import { ErrorCode, KafkaError, ProtocolError } from '../wire/errors';
@@ -8,7 +10,7 @@ import { Reader, Writer } from '../wire/primitives';
 import { apiInfo } from '../wire/generated/apis';
 import { encodeApiVersionsResponse } from '../wire/generated/messages/ApiVersionsResponse';
 import type { RequestObserver } from '../metrics/hooks';
-import { handlerFor, supportedApiVersions } from './registry';
+import { handlerOn, listenerKind, supportedApiVersions, type ListenerKind } from './registry';
 import type { ApiHandler, BrokerContext, Logger, RequestContext } from './types';
 
 const API_VERSIONS_KEY = 18;
@@ -16,6 +18,9 @@ const API_VERSIONS_KEY = 18;
 export class Dispatcher implements FrameDispatcher {
   private ready: Promise<void>;
   private markReady!: () => void;
+  /** Listener kinds by listener name, for `kindsOf` (they depend on its configuration and quorum services). */
+  private kinds = new Map<string, ListenerKind>();
+  private kindsOf: BrokerContext | undefined;
 
   constructor(
     private readonly context: () => BrokerContext | undefined,
@@ -44,12 +49,22 @@ export class Dispatcher implements FrameDispatcher {
       connection: conn,
       broker,
     };
-    const handler = handlerFor(header.apiKey);
-    if (!handler) throw new ProtocolError(`unsupported API key ${header.apiKey}`);
+    const kind = this.listenerKind(broker, conn.listenerName);
+    const handler = handlerOn(kind, header.apiKey);
+    if (!handler) {
+      // Kafka closes the connection when a request's API is unknown or not enabled on the listener (SocketServer
+      // refuses the header), rather than answering it.
+      const api = apiInfo(header.apiKey);
+      throw new ProtocolError(
+        api === undefined
+          ? `unsupported API key ${header.apiKey}`
+          : `${api.name} (API key ${header.apiKey}) is not enabled on ${kind} listener ${conn.listenerName}`,
+      );
+    }
     const version = header.apiVersion;
     const started = this.observer === null ? 0 : performance.now();
     if (version < handler.minVersion || version > handler.maxVersion) {
-      const out = this.unsupportedVersion(handler, r, ctx);
+      const out = this.unsupportedVersion(handler, r, ctx, kind);
       this.observer?.failed(handler, ErrorCode.UNSUPPORTED_VERSION);
       return this.finish(handler, out, started);
     }
@@ -68,6 +83,20 @@ export class Dispatcher implements FrameDispatcher {
       );
     }
     return this.finish(handler, result === null ? null : this.encode(handler, ctx, result), started);
+  }
+
+  /** The kind of the listener (cached per context: a node may swap its context once, keeping its listeners). */
+  private listenerKind(broker: BrokerContext, listenerName: string): ListenerKind {
+    if (this.kindsOf !== broker) {
+      this.kindsOf = broker;
+      this.kinds = new Map();
+    }
+    let kind = this.kinds.get(listenerName);
+    if (kind === undefined) {
+      kind = listenerKind(broker, listenerName);
+      this.kinds.set(listenerName, kind);
+    }
+    return kind;
   }
 
   /** Reports the request's latency (when metrics are on) and passes its response through. */
@@ -98,14 +127,14 @@ export class Dispatcher implements FrameDispatcher {
    * so the client can retry with a version both sides know. Other APIs answer UNSUPPORTED_VERSION in the
    * requested version when the schema knows it; otherwise the connection is closed, as Kafka does.
    */
-  private unsupportedVersion(handler: ApiHandler, r: Reader, ctx: RequestContext): Buffer[] {
+  private unsupportedVersion(handler: ApiHandler, r: Reader, ctx: RequestContext, kind: ListenerKind): Buffer[] {
     this.log.debug({ api: handler.name, version: ctx.apiVersion, client: ctx.clientId }, 'unsupported version');
     if (ctx.apiKey === API_VERSIONS_KEY) {
       const w = new Writer(512);
       encodeResponseHeader(w, API_VERSIONS_KEY, 0, ctx.correlationId);
       encodeApiVersionsResponse(w, 0, {
         errorCode: ErrorCode.UNSUPPORTED_VERSION,
-        apiKeys: supportedApiVersions(),
+        apiKeys: supportedApiVersions(kind),
         throttleTimeMs: 0,
         supportedFeatures: [],
         finalizedFeaturesEpoch: -1,

@@ -111,6 +111,8 @@ export class LogManager {
   async open(): Promise<void> {
     if (this.opened) throw new Error('LogManager already opened');
     this.opened = true;
+    const started = performance.now();
+    let recoveredBytes = 0;
     for (const d of this.dirs) {
       fs.mkdirSync(d.dir, { recursive: true });
       const marker = path.join(d.dir, CLEAN_SHUTDOWN_FILE);
@@ -141,6 +143,7 @@ export class LogManager {
           logStartOffset: logStarts.get(name) ?? 0,
         });
         log.firstDirtyOffset = Math.max(cleanerOffsets.get(name) ?? 0, log.logStartOffset);
+        recoveredBytes += log.recoveredBytes;
         this.register(log, d);
       }
       if (clean) {
@@ -148,6 +151,9 @@ export class LogManager {
         await fsyncDir(d.dir);
       }
     }
+    const ms = Math.round(performance.now() - started);
+    const recovered = recoveredBytes > 0 ? `, ${recoveredBytes} bytes re-validated after an unclean shutdown` : '';
+    this.logger.info(`loaded ${this.logs.size} partition logs in ${ms} ms${recovered}`);
   }
 
   private readCheckpoint(file: string): Map<string, number> {

@@ -162,6 +162,8 @@ export class PartitionLog {
   private highWatermark = Infinity;
   /** Start of the uncleaned section (cleaner-offset-checkpoint). */
   firstDirtyOffset = 0;
+  /** Bytes re-validated batch by batch when the log was loaded after an unclean shutdown (0 after a clean one). */
+  recoveredBytes = 0;
   /** Transactions of the partition, for the cleaner (null: no transactional view, as in log-only tests). */
   txnView: LogTxnView | null = null;
   /** Set after an I/O failure: the log refuses appends (Kafka takes the log dir offline). */
@@ -309,6 +311,7 @@ export class PartitionLog {
         const seg = this.segments[i];
         const r = recoverSegment(seg, minOffset, this._config.indexIntervalBytes, this.leaderEpochCache.latestEpoch);
         for (const e of r.epochs) this.leaderEpochCache.assign(e.epoch, e.startOffset);
+        this.recoveredBytes += seg.size;
         minOffset = r.nextOffset;
         if (r.problem) {
           logger.warn(describeTruncation(this.name, seg, r));

@@ -772,7 +772,7 @@ describe('through the dispatcher', () => {
   }
 
   test('ApiVersions advertises the group APIs with the ranges implemented here', () => {
-    const advertised = new Map(supportedApiVersions().map((v) => [v.apiKey, [v.minVersion, v.maxVersion]]));
+    const advertised = new Map(supportedApiVersions('broker').map((v) => [v.apiKey, [v.minVersion, v.maxVersion]]));
     for (const h of GROUP_HANDLERS) expect(advertised.get(h.apiKey)).toEqual([h.minVersion, h.maxVersion]);
   });
 

@@ -57,7 +57,7 @@ async function call(req: Partial<InitProducerIdRequest>, version: number, ids?: 
 
 test('registered for key 22, versions 0-5', () => {
   expect(handlerFor(22)).toBe(initProducerIdHandler);
-  expect(supportedApiVersions()).toContainEqual({ apiKey: 22, minVersion: 0, maxVersion: 5 });
+  expect(supportedApiVersions('broker')).toContainEqual({ apiKey: 22, minVersion: 0, maxVersion: 5 });
 });
 
 test.each([0, 1, 2, 3, 4, 5])('v%i: idempotent producers get fresh ids with epoch 0', async (version) => {

@@ -81,6 +81,10 @@ export async function handleMetadata(req: MetadataRequest, ctx: RequestContext):
       const found = image.topics.get(t.name);
       if (found) return topicMetadata(found, broker, includeOps);
       if (topicNameError(t.name) !== null) return missingTopic(t.name, ZERO_UUID, ErrorCode.INVALID_TOPIC_EXCEPTION);
+      // Created (by us or just before us) but not yet in this broker's copy of the metadata: as Kafka does for a
+      // topic being auto-created, answer the retriable LEADER_NOT_AVAILABLE. UNKNOWN_TOPIC_OR_PARTITION would make
+      // librdkafka drop the topic's partitions and fail the messages queued for it.
+      if (toCreate.has(t.name)) return missingTopic(t.name, ZERO_UUID, ErrorCode.LEADER_NOT_AVAILABLE);
       return missingTopic(t.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     });
   }

@@ -39,7 +39,7 @@ async function call<Req, Res>(api: ApiDef<Req, Res>, handler: ApiHandler<Req, Re
 }
 
 test('advertised versions keep clients on transactions v1', () => {
-  const v = new Map(supportedApiVersions().map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
+  const v = new Map(supportedApiVersions('broker').map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
   expect(v.get(22)).toEqual([0, 5]); // InitProducerId
   expect(v.get(24)).toEqual([0, 3]); // AddPartitionsToTxn: v4+ is broker-to-broker verification
   expect(v.get(25)).toEqual([0, 4]); // AddOffsetsToTxn
