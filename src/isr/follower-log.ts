@@ -21,7 +21,10 @@ export function appendAsFollower(p: Partition, records: Buffer): number {
   const flush = () => {
     if (start < 0) return;
     // Offsets and epochs are the leader's: kept as they are, checked for order, CRCs verified.
-    log.append(records.subarray(start, end), { leaderEpoch: -1, assignOffsets: false });
+    const slice = records.subarray(start, end);
+    const from = log.logEndOffset;
+    log.append(slice, { leaderEpoch: -1, assignOffsets: false, cacheTail: false });
+    p.producers.syncWithAppended(slice, from);
     appended += end - start;
     start = end = -1;
   };
@@ -40,7 +43,6 @@ export function appendAsFollower(p: Partition, records: Buffer): number {
     expected = last + 1;
   });
   flush();
-  if (appended > 0) p.producers.syncWithLog();
   return appended;
 }
 

@@ -227,6 +227,30 @@ describe('rebuilding from the log', () => {
     await f.manager.close();
   });
 
+  test('a follower records appended batches from the buffer it appended, as a replay of the log would', async () => {
+    const leader = await setup();
+    leader.produce(1, 0, 0, 2);
+    leader.produce(2, 3, 0, 1);
+    leader.produce(1, 0, 2, 2, { transactional: true });
+    const follower = await setup(tmpDir());
+    // The follower copies the leader's log in two appends, with its offsets, and records each from the buffer.
+    for (const [from, to] of [[0, 3], [3, 5]] as const) {
+      const r = leader.log.read(from, 1 << 20, { minOneBatch: true, maxOffset: to });
+      const copy = Buffer.concat(r.chunks);
+      const at = follower.log.logEndOffset;
+      follower.log.append(copy, { leaderEpoch: -1, assignOffsets: false, cacheTail: false });
+      follower.state.syncWithAppended(copy, at);
+    }
+    expect(follower.state.endOffset).toBe(5);
+    const replayed = ProducerStateManager.load(leader.log, leader.opts);
+    for (const pid of [1, 2]) {
+      expect(follower.state.entry(pid)).toEqual(leader.state.entry(pid));
+      expect(follower.state.entry(pid)).toEqual(replayed.entry(pid));
+    }
+    await leader.manager.close();
+    await follower.manager.close();
+  });
+
   test('truncation rebuilds the state to match the shorter log', async () => {
     const f = await setup();
     f.produce(1, 0, 0, 2); // 0-1

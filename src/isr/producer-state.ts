@@ -315,6 +315,17 @@ export class ProducerStateManager {
     this.catchUp();
   }
 
+  /**
+   * After `records` (whole batches) were appended at `fromOffset`: records them straight from that buffer when the
+   * map had reached `fromOffset`, rather than reading back from the log what was just written; else catches up
+   * from the log.
+   */
+  syncWithAppended(records: Buffer, fromOffset: number): void {
+    if (this.mapEndOffset !== fromOffset) return this.catchUp();
+    forEachBatch(records, (pos) => this.applyFromLog(records, pos));
+    this.mapEndOffset = this.log.logEndOffset;
+  }
+
   /** Records an appended batch (call right after a successful append, in the same tick as check()). */
   update(b: ProducerBatch, appended: { firstOffset: number; lastOffset: number; maxTimestamp: number }): void {
     if (appended.firstOffset !== this.mapEndOffset) {

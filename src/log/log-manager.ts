@@ -101,6 +101,11 @@ export class LogManager {
     };
   }
 
+  /** Bytes of appended data the shared tail cache holds (whole backing buffers, as it charges them). */
+  get tailCacheUsedBytes(): number {
+    return this.env.tailCache.usedBytes;
+  }
+
   get defaultConfig(): LogConfig {
     return this.opts.defaultConfig;
   }

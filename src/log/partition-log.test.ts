@@ -170,6 +170,25 @@ describe('PartitionLog basics', () => {
   });
 });
 
+describe('tail cache', () => {
+  test('follower appends (cacheTail false) are not cached and empty what was; reads come from the file', async () => {
+    const m = await openManager(tmpDir());
+    const log = m.createLog('f', 0);
+    log.append(makeBatch(3, { tag: 'lead' }), { leaderEpoch: 1, assignOffsets: true });
+    expect(m.tailCacheUsedBytes).toBeGreaterThan(0);
+    const replicated = makeBatch(2, { tag: 'copy' });
+    setBaseOffset(replicated, 0, 3);
+    log.append(replicated, { leaderEpoch: -1, assignOffsets: false, cacheTail: false });
+    expect(m.tailCacheUsedBytes).toBe(0);
+    expect(readAll(log).map((r) => r.value)).toEqual(['lead-0', 'lead-1', 'lead-2', 'copy-0', 'copy-1']);
+    // Leading again: cached from the next append on, and reads still see the whole log.
+    log.append(makeBatch(1, { tag: 'again' }), { leaderEpoch: 2, assignOffsets: true });
+    expect(m.tailCacheUsedBytes).toBeGreaterThan(0);
+    expect(readAll(log).map((r) => r.value)).toEqual(['lead-0', 'lead-1', 'lead-2', 'copy-0', 'copy-1', 'again-0']);
+    await m.close();
+  });
+});
+
 describe('rolling', () => {
   test('rolls by size and by index fullness', async () => {
     const m = await openManager(tmpDir(), { segmentBytes: 5000, indexIntervalBytes: 10, segmentIndexBytes: 80 });

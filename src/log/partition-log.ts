@@ -60,6 +60,12 @@ export interface AppendOptions {
    * validator (which checks it), replicated data does not.
    */
   verifyCrc?: boolean;
+  /**
+   * Keep the appended batches in the tail cache for readers at the log end (default true). Followers pass false:
+   * nobody reads a follower's tail (consumers and replicas fetch from leaders), and replicated batches are views
+   * into whole fetch responses, which would pin those and crowd the leaders' data out of the shared budget.
+   */
+  cacheTail?: boolean;
 }
 
 export interface AppendResult {
@@ -477,8 +483,10 @@ export class PartitionLog {
       }
     }
 
-    // Tail cache: the buffers themselves, per batch.
-    if (batches === 1) this.tail.add(firstOffset, lastOffset, records);
+    // Tail cache: the buffers themselves, per batch. What it holds must stay a suffix of the log, so an append that
+    // is not cached empties it.
+    if (opts.cacheTail === false) this.tail.clear();
+    else if (batches === 1) this.tail.add(firstOffset, lastOffset, records);
     else {
       for (let p = 0; p < len; ) {
         const size = LOG_OVERHEAD + records.readInt32BE(p + Off.batchLength);

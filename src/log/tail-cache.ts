@@ -129,6 +129,7 @@ export class PartitionTail {
   }
 
   clear(): void {
+    if (this.items.length === 0) return;
     for (let i = this.start; i < this.items.length; i++) {
       const b = this.items[i];
       this.cache.drop(b);

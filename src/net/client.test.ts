@@ -16,6 +16,8 @@ interface Script {
   /** Return the response or a promise of it; undefined means never answer. */
   metadata(correlationId: number): Promise<MetadataResponse | undefined> | MetadataResponse | undefined;
   dribble?: boolean;
+  /** Write each response in pieces of these sizes (cycled), yielding to the event loop between pieces. */
+  pieces?: number[];
 }
 
 async function fakeServer(script: Script): Promise<{ port: number; seen: number[]; close(): Promise<void>; connections: number }> {
@@ -63,7 +65,14 @@ async function fakeServer(script: Script): Promise<{ port: number; seen: number[
           out.writeInt32BE(payload.length, 0);
           payload.copy(out, 4);
           if (script.dribble) for (let i = 0; i < out.length; i++) socket.write(out.subarray(i, i + 1));
-          else socket.write(out);
+          else if (script.pieces) {
+            for (let i = 0, k = 0; i < out.length; k++) {
+              const n = script.pieces[k % script.pieces.length]!;
+              socket.write(out.subarray(i, i + n));
+              i += n;
+              await new Promise((r) => setTimeout(r, 1));
+            }
+          } else socket.write(out);
         };
         chain = chain.then(reply);
       }
@@ -124,6 +133,22 @@ test('responses arriving one byte at a time are reassembled', async () => {
   expect(b.brokers).toEqual([]);
   conn.close();
   await srv.close();
+});
+
+test('large and small responses, split anywhere or coalesced, arrive whole and in order', async () => {
+  // Sizes around the client's 64 KiB read scratch: responses read straight into their own buffer and ones
+  // assembled from scratch reads, with size prefixes cut at every offset by the 1-3 byte pieces.
+  const sizes = [10, 70_000, 1 << 20, 3, 65_530, 200_000];
+  const id = (cid: number) => String.fromCharCode(97 + (cid % 26)).repeat(sizes[cid % sizes.length]!);
+  for (const pieces of [[1, 2, 3, 70_001, 5], [65_536], [1 << 22]]) {
+    const srv = await fakeServer({ metadata: (cid) => metadataWith(id(cid)), pieces });
+    const conn = await KafkaConnection.connect({ host: '127.0.0.1', port: srv.port, clientId: 't', connectTimeoutMs: 2000 });
+    const res = await Promise.all(sizes.map(() => conn.send(MetadataApi, 12, metadataRequest, 10_000)));
+    // Correlation 1 was ApiVersions, so the metadata requests are 2..7.
+    expect(res.map((r) => r.clusterId)).toEqual(sizes.map((_, i) => id(i + 2)));
+    conn.close();
+    await srv.close();
+  }
 });
 
 test('a timed-out request closes the connection and fails the others in flight; the pool reconnects', async () => {

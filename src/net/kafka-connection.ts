@@ -37,13 +37,19 @@ const API_VERSIONS_REQUEST_VERSION = 3;
 const SOFTWARE_NAME = 'nodekafka-broker';
 const SOFTWARE_VERSION = '1.0';
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/** Read buffer shared by all connections between responses (one read is handled at a time on this thread). */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 
 export class KafkaConnection {
   private nextCorrelationId = 1;
   /** In send order; responses must arrive in the same order. */
   private readonly inFlight: Pending[] = [];
-  private readonly chunks: Buffer[] = [];
-  private buffered = 0;
+  /** Up to 3 bytes of a size prefix that a read cut short. */
+  private prefix = Buffer.alloc(4);
+  private prefixBytes = 0;
+  /** The response being received straight into its own buffer (sized from its prefix), and how much is in. */
+  private frame: Buffer | null = null;
+  private frameFilled = 0;
   private closedWith: Error | null = null;
   private readonly closeListeners: ((err: Error) => void)[] = [];
   /** The server's version ranges by API key; null until ApiVersions answered (or when skipped). */
@@ -57,15 +63,28 @@ export class KafkaConnection {
     private readonly maxResponseBytes: number,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (e) => this.close(new NetworkError(`connection to ${host}:${port} failed: ${e.message}`)));
     socket.on('close', () => this.close(new NetworkError(`connection to ${host}:${port} closed`)));
   }
 
   /** Connects and (unless skipped) learns the server's API versions. Rejects with NetworkError. */
   static async connect(opts: ConnectOptions): Promise<KafkaConnection> {
+    // Reads go into buffers we choose (onread) rather than into chunks Node allocates: a response body is read
+    // straight into one buffer of its announced size, so replication's large Fetch responses are never copied
+    // from socket chunks into a frame. `target` is bound once the connection object exists.
+    let target: KafkaConnection | null = null;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: opts.host, port: opts.port });
+      const s = net.connect({
+        host: opts.host,
+        port: opts.port,
+        onread: {
+          buffer: () => (target ? target.nextReadBuffer() : SCRATCH),
+          callback: (n: number, buf: Uint8Array) => {
+            target?.onRead(n, buf as Buffer);
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new NetworkError(`connecting to ${opts.host}:${opts.port} timed out after ${opts.connectTimeoutMs} ms`));
@@ -81,6 +100,7 @@ export class KafkaConnection {
       });
     });
     const conn = new KafkaConnection(socket, opts.host, opts.port, opts.clientId, opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+    target = conn;
     if (!opts.skipApiVersions) {
       try {
         await conn.fetchApiVersions(opts.connectTimeoutMs);
@@ -195,42 +215,52 @@ export class KafkaConnection {
     this.serverVersions = new Map(res.apiKeys.map((k) => [k.apiKey, { min: k.minVersion, max: k.maxVersion }]));
   }
 
-  private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    while (this.buffered >= 4 && !this.closedWith) {
-      // A size prefix split across chunks (rare): merge so it can be read in one place.
-      if (this.chunks[0]!.length < 4) this.chunks.splice(0, this.chunks.length, Buffer.concat(this.chunks));
-      const size = this.chunks[0]!.readInt32BE(0);
-      if (size < 0 || size > this.maxResponseBytes) {
-        this.close(new NetworkError(`response of ${size} bytes from ${this.host}:${this.port} is invalid`));
-        return;
+  /** Where the next socket read lands: the rest of the response being received, else the shared scratch. */
+  private nextReadBuffer(): Buffer {
+    return this.frame !== null ? this.frame.subarray(this.frameFilled) : SCRATCH;
+  }
+
+  /** `n` bytes were read into `buf` (what nextReadBuffer returned). */
+  private onRead(n: number, buf: Buffer): void {
+    if (this.closedWith) return;
+    if (this.frame !== null) {
+      this.frameFilled += n;
+      if (this.frameFilled === this.frame.length) this.completeFrame();
+      return;
+    }
+    // Scratch: size prefixes and the responses that fit in this read. Scratch is reused by the next read (of any
+    // connection: reads are handled one at a time on this thread), so whatever outlives this call is copied.
+    let pos = 0;
+    while (pos < n && !this.closedWith) {
+      if (this.prefixBytes < 4) {
+        const k = Math.min(4 - this.prefixBytes, n - pos);
+        buf.copy(this.prefix, this.prefixBytes, pos, pos + k);
+        this.prefixBytes += k;
+        pos += k;
+        if (this.prefixBytes < 4) return;
+        const size = this.prefix.readInt32BE(0);
+        if (size < 0 || size > this.maxResponseBytes) {
+          this.close(new NetworkError(`response of ${size} bytes from ${this.host}:${this.port} is invalid`));
+          return;
+        }
+        this.frame = Buffer.allocUnsafe(size);
+        this.frameFilled = 0;
       }
-      if (this.buffered < 4 + size) return;
-      this.onFrame(this.consume(4 + size).subarray(4));
+      const frame = this.frame!;
+      const k = Math.min(frame.length - this.frameFilled, n - pos);
+      buf.copy(frame, this.frameFilled, pos, pos + k);
+      this.frameFilled += k;
+      pos += k;
+      if (this.frameFilled === frame.length) this.completeFrame();
     }
   }
 
-  /** Removes and returns the first `n` buffered bytes: a view when they lie in one chunk, else one copy. */
-  private consume(n: number): Buffer {
-    this.buffered -= n;
-    const first = this.chunks[0]!;
-    if (first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - filled);
-      c.copy(out, filled, 0, k);
-      filled += k;
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
-    }
-    return out;
+  private completeFrame(): void {
+    const frame = this.frame!;
+    this.frame = null;
+    this.frameFilled = 0;
+    this.prefixBytes = 0;
+    this.onFrame(frame);
   }
 
   private onFrame(frame: Buffer): void {
