@@ -8,6 +8,7 @@ import { defaultMetadataRequest } from '../../src/wire/generated/messages/Metada
 import type { MetadataResponse } from '../../src/wire/generated/messages/MetadataResponse';
 import type { ApiVersionsResponse } from '../../src/wire/generated/messages/ApiVersionsResponse';
 import type { ProduceResponse } from '../../src/wire/generated/messages/ProduceResponse';
+import type { ListOffsetsResponse } from '../../src/wire/generated/messages/ListOffsetsResponse';
 import { buildBatch } from '../../src/wire/records/record';
 
 let broker: BrokerProcess;
@@ -15,6 +16,7 @@ const METADATA = 3;
 const API_VERSIONS = 18;
 const PRODUCE = 0;
 const FETCH = 1;
+const LIST_OFFSETS = 2;
 const VOTE = 52;
 const BROKER_REGISTRATION = 62;
 
@@ -45,7 +47,8 @@ test('ApiVersions v3 (flexible request, v0 response header) lists the supported 
   expect(correlationId).toBe(1);
   expect(body.errorCode).toBe(0);
   const byKey = new Map(body.apiKeys.map((k) => [k.apiKey, k]));
-  expect(byKey.get(PRODUCE)).toEqual({ apiKey: 0, minVersion: 3, maxVersion: 11 });
+  // From v0, as Kafka 3.x: librdkafka compresses with gzip, snappy or lz4 only when Produce v0 is advertised.
+  expect(byKey.get(PRODUCE)).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 11 });
   expect(byKey.get(API_VERSIONS)).toEqual({ apiKey: 18, minVersion: 0, maxVersion: 4 });
   c.close();
 });
@@ -150,14 +153,18 @@ test('produce of a corrupt batch gets CORRUPT_MESSAGE and appends nothing', asyn
   c.close();
 });
 
-test('an unsupported Produce version is answered with UNSUPPORTED_VERSION', async () => {
+test('an unsupported version of a known API is answered with UNSUPPORTED_VERSION in that version', async () => {
+  // ListOffsets v0 (this broker serves v1-10; the schema has v0).
   const c = await RawClient.connect(broker.port);
   c.write(
-    RawClient.frame(PRODUCE, 2, 41, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'x', partitionData: [{ index: 0, records: Buffer.alloc(0) }] }] }),
+    RawClient.frame(LIST_OFFSETS, 0, 41, {
+      replicaId: -1,
+      topics: [{ name: 'x', partitions: [{ partitionIndex: 0, timestamp: -1, maxNumOffsets: 1 }] }],
+    }),
   );
-  const res = RawClient.decode<ProduceResponse>(PRODUCE, 2, (await c.next())!);
+  const res = RawClient.decode<ListOffsetsResponse>(LIST_OFFSETS, 0, (await c.next())!);
   expect(res.correlationId).toBe(41);
-  expect(res.body.responses[0]!.partitionResponses[0]!.errorCode).toBe(35);
+  expect(res.body.topics[0]!.partitions[0]!.errorCode).toBe(35);
   c.close();
 });
 

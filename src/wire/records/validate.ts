@@ -1,9 +1,10 @@
 // Validation of the record set a client sends in a Produce request for one partition, following Kafka's rules in the
 // order Kafka applies them, so clients see the same error codes:
 //
-// 1. ProduceRequest.validateRecords — the set must hold a batch; the batch must be magic v2 (for Produce v3+);
-//    zstd needs Produce v7+; there must be exactly one batch. The batch iterator itself fails with CORRUPT_MESSAGE on
-//    a batch length below the v0 minimum (14) or a magic outside 0..2.
+// 1. ProduceRequest.validateRecords — the set must hold a batch; the batch must be magic v2 (for Produce v3+; the
+//    legacy message sets of v0-v2 arrive here converted to a v2 batch by legacy.ts); zstd needs Produce v7+; there
+//    must be exactly one batch. The batch iterator itself fails with CORRUPT_MESSAGE on a batch length below the v0
+//    minimum (14) or a magic outside 0..2.
 // 2. UnifiedLog.analyzeAndValidateRecords — baseOffset must be 0; the batch must fit max.message.bytes
 //    (MESSAGE_TOO_LARGE); its CRC-32C must match (CORRUPT_MESSAGE).
 // 3. LogValidator.validateBatch — lastOffsetDelta + 1 must equal the record count and both be positive; no control
@@ -118,8 +119,8 @@ export function validateRecordSet(buf: Buffer, opts: ValidateOptions): RecordSet
   if (size < 0) throw invalid(`produce requests with version ${version} must have at least one record batch`);
   const magic = buf.readInt8(Off.magic);
   if (magic !== 2) {
-    // Produce v3+ only carries v2 batches; older versions could carry v0/v1 message sets, which this broker does
-    // not store (Kafka 4 dropped them as well).
+    // Produce v3+ only carries v2 batches. v0-v2 carry legacy message sets, which the Produce handler converts to a
+    // v2 batch first (legacy.ts); one that reaches this point unconverted is not stored as it is.
     if (version >= 3)
       throw invalid(`produce requests with version ${version} only allow record batches with magic version 2`);
     throw new KafkaError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `record batch magic ${magic} is not supported`);
