@@ -78,16 +78,19 @@ export function lz4Decompress(data: Buffer, maxOutput: number): Buffer {
         block = data.subarray(pos, pos + len);
       } else {
         const room = maxOutput - total;
-        // lz4-napi takes the output capacity as a 4-byte little-endian prefix and fails rather than exceed it.
+        // lz4-napi takes the output capacity as a 4-byte little-endian prefix and fails rather than exceed it. The
+        // block's own size word sits right before it: overwrite it with the capacity for the call and put it back,
+        // rather than copying every block behind a new prefix (this runs for every lz4 batch a producer sends).
         const capacity = Math.min(blockMax, room + 1, len * MAX_RATIO + 16);
-        const input = Buffer.allocUnsafe(4 + len);
+        const input = data.subarray(pos - 4, pos + len);
         input.writeUInt32LE(capacity, 0);
-        data.copy(input, 4, pos, pos + len);
         try {
           block = independent ? uncompressSync(input) : uncompressSync(input, linkedDictionary(out, frameStart));
         } catch (e) {
           if (capacity === room + 1) throw new Lz4FormatError(`lz4: output exceeds limit ${maxOutput}`);
           throw new Lz4FormatError(`lz4: corrupt block: ${(e as Error).message}`);
+        } finally {
+          input.writeUInt32LE(word, 0);
         }
       }
       total += block.length;
