@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Throughput and latency over the wire with the shared librdkafka load generator (../shared/bench/bench.sh).
-#   usage: scripts/bench/wire.sh single|cluster|mock [quick|full] [RUNS=3] [OUTDIR]
+#   usage: scripts/bench/wire.sh single|cluster|rf3|mock [quick|full] [RUNS=3] [OUTDIR]
 #   single:  one broker (the built CLI), 6 partitions
 #   cluster: three brokers on this machine (`cli.js cluster`), 6 partitions, replication factor 3
+#   rf3:     the same cluster with one step only: 1 KiB records, acks=all, no compression (1,000,000 records), so
+#            that no replication left over from bench.sh's earlier acks=1 steps shares the two cores with it
 #   mock:    librdkafka's in-memory mock cluster (one broker), the C peer to compare against in the same session
 # Every run gets a fresh broker and data dir. As root, the page cache is dropped before each run: on this VM a
 # page cache that keeps growing into memory never touched before makes writes several times slower, and run
@@ -45,7 +47,7 @@ for i in $(seq 1 "$runs"); do
     wait_port "$port"
     pids=$top
     env=(PARTITIONS=6)
-  elif [ "$what" = cluster ]; then
+  elif [ "$what" = cluster ] || [ "$what" = rf3 ]; then
     node "$repo/dist/src/cli.js" cluster --nodes 3 --base-port "$port" --dir "$data" --override log.level=warn \
       >"$out/broker-$i.log" 2>&1 &
     top=$!
@@ -57,8 +59,16 @@ for i in $(seq 1 "$runs"); do
   else
     echo "wire.sh: what must be single, cluster or mock" >&2; exit 2
   fi
-  env "${env[@]}" BROKER_PIDS="$pids" "$bench/bench.sh" "127.0.0.1:$port" "$mode" >"$out/run-$i.tsv" 2>"$out/run-$i.err" ||
-    echo "run $i: a step failed, see $out/run-$i.err" >&2
+  if [ "$what" = rf3 ]; then
+    kb=$bench/kbench
+    [ -x "$kb" ] || gcc -O2 -Wall -o "$kb" "$bench/kbench.c" -lrdkafka -lpthread
+    { "$kb" create -b "127.0.0.1:$port" -t rf3-$i -p 6 -r 3 -x topic &&
+      "$kb" produce -b "127.0.0.1:$port" -t rf3-$i -n 1000000 -s 1024 -a all -z none -B "$pids" -x produce_1024B_acksall_none
+    } >"$out/run-$i.tsv" 2>"$out/run-$i.err" || echo "run $i: failed, see $out/run-$i.err" >&2
+  else
+    env "${env[@]}" BROKER_PIDS="$pids" "$bench/bench.sh" "127.0.0.1:$port" "$mode" >"$out/run-$i.tsv" 2>"$out/run-$i.err" ||
+      echo "run $i: a step failed, see $out/run-$i.err" >&2
+  fi
   kill -TERM "$top"
   wait "$top" || echo "run $i: broker exited with $?" >&2
   rm -rf "$data"

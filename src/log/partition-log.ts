@@ -62,8 +62,9 @@ export interface AppendOptions {
   verifyCrc?: boolean;
   /**
    * Keep the appended batches in the tail cache for readers at the log end (default true). Followers pass false:
-   * nobody reads a follower's tail (consumers and replicas fetch from leaders), and replicated batches are views
-   * into whole fetch responses, which would pin those and crowd the leaders' data out of the shared budget.
+   * replicas fetch from leaders, and consumers only with a rack-aware replica selector (KIP-392), which then read
+   * a follower's log from the files; replicated batches are views into whole fetch responses, which would pin
+   * those and crowd the leaders' data out of the shared budget.
    */
   cacheTail?: boolean;
 }
