@@ -4,10 +4,8 @@
 import { BrokerConfig } from '../config/broker-config';
 import type { RequestObserver } from '../metrics/hooks';
 import { ErrorCode } from '../wire/errors';
-import { type ApiDef, ApiVersionsApi, ListGroupsApi } from '../wire/generated/apis';
-import { encodeRequestHeader } from '../wire/generated/messages/RequestHeader';
-import { requestHeaderVersion } from '../wire/header';
-import { Writer } from '../wire/primitives';
+import { ApiVersionsApi, ListGroupsApi } from '../wire/generated/apis';
+import { requestFrame } from './apis/__tests__/broker-fixture';
 import { Dispatcher } from './dispatcher';
 import type { BrokerContext } from './types';
 
@@ -15,18 +13,6 @@ const silent = { info() {}, warn() {}, error() {}, debug() {} };
 const conn = { id: 1, remoteAddress: '127.0.0.1:1', listenerName: 'PLAINTEXT' };
 /** The dispatcher reads only the configuration (which listeners are controller listeners) before ApiVersions. */
 const config = BrokerConfig.load({ values: {} });
-
-function frame<Req>(api: ApiDef<Req, unknown>, version: number): Buffer {
-  const w = new Writer();
-  encodeRequestHeader(w, requestHeaderVersion(api.apiKey, Math.min(version, api.maxVersion)), {
-    requestApiKey: api.apiKey,
-    requestApiVersion: version,
-    correlationId: 5,
-    clientId: 'metrics-test',
-  });
-  if (version <= api.maxVersion) api.encodeRequest(w, version, api.defaultRequest());
-  return w.toBuffer();
-}
 
 function recorder() {
   const completed: [string, number][] = [];
@@ -42,7 +28,7 @@ test('a request is reported once, with its latency, under its API', async () => 
   const { observer, completed, failed } = recorder();
   // ApiVersions uses nothing else of the broker.
   const d = new Dispatcher(() => ({ config }) as BrokerContext, silent, observer);
-  expect(await d.dispatch(frame(ApiVersionsApi, 3), conn)).not.toBeNull();
+  expect(await d.dispatch(requestFrame(ApiVersionsApi, 3), conn)).not.toBeNull();
   expect(completed).toHaveLength(1);
   expect(completed[0]![0]).toBe('ApiVersions');
   expect(completed[0]![1]).toBeGreaterThanOrEqual(0);
@@ -60,8 +46,8 @@ test('an unimplemented version and a handler that throws count as errors', async
     },
   };
   const d = new Dispatcher(() => broken as unknown as BrokerContext, silent, observer);
-  await d.dispatch(frame(ApiVersionsApi, 99), conn);
-  await d.dispatch(frame(ListGroupsApi, 4), conn);
+  await d.dispatch(requestFrame(ApiVersionsApi, 99), conn);
+  await d.dispatch(requestFrame(ListGroupsApi, 4), conn);
   expect(failed).toEqual([
     ['ApiVersions', ErrorCode.UNSUPPORTED_VERSION],
     ['ListGroups', ErrorCode.UNKNOWN_SERVER_ERROR],
@@ -71,5 +57,5 @@ test('an unimplemented version and a handler that throws count as errors', async
 
 test('without an observer nothing is timed', async () => {
   const d = new Dispatcher(() => ({ config }) as BrokerContext, silent);
-  expect(await d.dispatch(frame(ApiVersionsApi, 3), conn)).not.toBeNull();
+  expect(await d.dispatch(requestFrame(ApiVersionsApi, 3), conn)).not.toBeNull();
 });

@@ -32,9 +32,9 @@ import {
   type ApiDef,
 } from '../wire/generated/apis';
 import type { ApiVersionsResponse } from '../wire/generated/messages/ApiVersionsResponse';
-import { encodeRequestHeader } from '../wire/generated/messages/RequestHeader';
-import { decodeResponseHeader, requestHeaderVersion } from '../wire/header';
+import { decodeResponseHeader } from '../wire/header';
 import { Reader, Writer } from '../wire/primitives';
+import { requestFrame } from './apis/__tests__/broker-fixture';
 import { Dispatcher } from './dispatcher';
 import { handlerFor, handlerOn, listenerKind, registeredHandlers, supportedApiVersions, type ListenerKind } from './registry';
 import type { BrokerContext } from './types';
@@ -144,20 +144,8 @@ describe('the dispatcher', () => {
   const config = BrokerConfig.load({ values: {} });
   const conn = (listenerName: string) => ({ id: 1, remoteAddress: '127.0.0.1:1', listenerName });
 
-  function frame<Req>(api: ApiDef<Req, unknown>, version: number, body?: Req): Buffer {
-    const w = new Writer();
-    encodeRequestHeader(w, requestHeaderVersion(api.apiKey, Math.min(version, api.maxVersion)), {
-      requestApiKey: api.apiKey,
-      requestApiVersion: version,
-      correlationId: 9,
-      clientId: 'listener-test',
-    });
-    if (version <= api.maxVersion) api.encodeRequest(w, version, body ?? api.defaultRequest());
-    return w.toBuffer();
-  }
-
   async function apiVersions(d: Dispatcher, listenerName: string, version = 3): Promise<ApiVersionsResponse> {
-    const out = await d.dispatch(frame(ApiVersionsApi, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' }), conn(listenerName));
+    const out = await d.dispatch(requestFrame(ApiVersionsApi, version, { clientSoftwareName: 'test', clientSoftwareVersion: '1' }), conn(listenerName));
     const r = new Reader(Buffer.concat(out!));
     // Above the supported range the answer is a v0 body (KIP-511).
     const v = version > 4 ? 0 : version;
@@ -188,7 +176,7 @@ describe('the dispatcher', () => {
     const client = (await apiVersions(d, 'PLAINTEXT')).apiKeys.map((k) => k.apiKey);
     expect(client).toEqual(keys('broker'));
     expect(client).not.toContain(AlterPartitionApi.apiKey);
-    expect(() => d.dispatch(frame(AlterPartitionApi, 3), conn('PLAINTEXT'))).toThrow(ProtocolError);
+    expect(() => d.dispatch(requestFrame(AlterPartitionApi, 3), conn('PLAINTEXT'))).toThrow(ProtocolError);
   });
 
   test('a request for an API not exposed on its listener closes the connection without running it', () => {
@@ -200,10 +188,10 @@ describe('the dispatcher', () => {
       },
     });
     const d = new Dispatcher(() => broker, silent);
-    expect(() => d.dispatch(frame(VoteApi, 1), conn('PLAINTEXT'))).toThrow(/Vote \(API key 52\) is not enabled on broker-local-controller listener PLAINTEXT/);
-    expect(() => d.dispatch(frame(BrokerRegistrationApi, 4), conn('PLAINTEXT'))).toThrow(ProtocolError);
-    expect(() => d.dispatch(frame(ProduceApi, 9), conn('CONTROLLER'))).toThrow(ProtocolError);
-    expect(() => d.dispatch(frame(MetadataApi, 12), conn('CONTROLLER'))).toThrow(ProtocolError);
+    expect(() => d.dispatch(requestFrame(VoteApi, 1), conn('PLAINTEXT'))).toThrow(/Vote \(API key 52\) is not enabled on broker-local-controller listener PLAINTEXT/);
+    expect(() => d.dispatch(requestFrame(BrokerRegistrationApi, 4), conn('PLAINTEXT'))).toThrow(ProtocolError);
+    expect(() => d.dispatch(requestFrame(ProduceApi, 9), conn('CONTROLLER'))).toThrow(ProtocolError);
+    expect(() => d.dispatch(requestFrame(MetadataApi, 12), conn('CONTROLLER'))).toThrow(ProtocolError);
     // An API no schema defines is refused the same way.
     const w = new Writer();
     w.writeInt16(999).writeInt16(0).writeInt32(1).writeNullableString(null);

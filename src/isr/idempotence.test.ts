@@ -4,41 +4,27 @@
 // producer state survives a broker-style shutdown and restart.
 
 import { BrokerConfig } from '../config/broker-config';
-import { Controller, MetadataCommitter, MetadataRecordOut } from '../kraft/controller/controller';
+import { Controller } from '../kraft/controller/controller';
 import { MetadataImage, emptyDelta } from '../kraft/metadata/image';
-import { decodeMetadataRecord, encodeMetadataRecord } from '../kraft/metadata/record-serde';
 import { cleanupTmp, openManager, tmpDir } from '../log/__tests__/helpers';
 import type { LogManager } from '../log/log-manager';
 import { ErrorCode } from '../wire/errors';
 import { Off } from '../wire/records/batch';
 import { buildBatch } from '../wire/records/record';
 import { ReplicaManager } from './replica-manager';
+import { MemoryCommitter } from '../handlers/apis/__tests__/broker-fixture';
 
 afterEach(cleanupTmp);
 
 const silent = { info() {}, warn() {}, error() {} };
 const PRODUCE_VERSION = 9;
 
-/** A committer that applies records to the image and hands each delta to the replica manager, as the broker does. */
-class ApplyingCommitter implements MetadataCommitter {
-  replicas: ReplicaManager | null = null;
-  constructor(private readonly image: MetadataImage) {}
-  async commit(records: MetadataRecordOut[]): Promise<void> {
-    const delta = emptyDelta();
-    for (const r of records) {
-      const { apiKey, data } = decodeMetadataRecord(encodeMetadataRecord(r.apiKey, r.version, r.data));
-      this.image.apply(apiKey, data, delta);
-    }
-    await this.replicas?.applyDelta(delta, this.image);
-  }
-}
-
 interface Node {
   logs: LogManager;
   replicas: ReplicaManager;
 }
 
-async function startNode(dir: string, image: MetadataImage, committer: ApplyingCommitter, config: BrokerConfig): Promise<Node> {
+async function startNode(dir: string, image: MetadataImage, committer: MemoryCommitter, config: BrokerConfig): Promise<Node> {
   const logs = await openManager(dir);
   const replicas = new ReplicaManager(1, logs, config, silent);
   committer.replicas = replicas;
@@ -49,7 +35,7 @@ async function setup(values: Record<string, string | number> = {}) {
   const dir = tmpDir();
   const config = BrokerConfig.load({ values });
   const image = new MetadataImage();
-  const committer = new ApplyingCommitter(image);
+  const committer = new MemoryCommitter(image);
   const node = await startNode(dir, image, committer, config);
   const controller = new Controller(image, committer, {
     numPartitions: 1,

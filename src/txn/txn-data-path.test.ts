@@ -6,9 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BrokerConfig } from '../config/broker-config';
-import { Controller, MetadataCommitter, MetadataRecordOut } from '../kraft/controller/controller';
+import { Controller } from '../kraft/controller/controller';
 import { MetadataImage, emptyDelta } from '../kraft/metadata/image';
-import { decodeMetadataRecord, encodeMetadataRecord } from '../kraft/metadata/record-serde';
 import { cleanupTmp, decodeChunks, openManager, tmpDir } from '../log/__tests__/helpers';
 import type { LogManager } from '../log/log-manager';
 import { READ_COMMITTED, READ_UNCOMMITTED, ReplicaManager } from '../isr/replica-manager';
@@ -16,31 +15,19 @@ import { ErrorCode } from '../wire/errors';
 import { buildBatch } from '../wire/records/record';
 import { verifyTransactionalProduce } from './produce-verification';
 import type { TransactionCoordinator } from './coordinator';
+import { MemoryCommitter } from '../handlers/apis/__tests__/broker-fixture';
 
 afterEach(cleanupTmp);
 
 const silent = { info() {}, warn() {}, error() {} };
 const PRODUCE_VERSION = 9;
 
-class ApplyingCommitter implements MetadataCommitter {
-  replicas: ReplicaManager | null = null;
-  constructor(private readonly image: MetadataImage) {}
-  async commit(records: MetadataRecordOut[]): Promise<void> {
-    const delta = emptyDelta();
-    for (const r of records) {
-      const { apiKey, data } = decodeMetadataRecord(encodeMetadataRecord(r.apiKey, r.version, r.data));
-      this.image.apply(apiKey, data, delta);
-    }
-    await this.replicas?.applyDelta(delta, this.image);
-  }
-}
-
 interface Node {
   logs: LogManager;
   replicas: ReplicaManager;
 }
 
-async function openNode(dir: string, image: MetadataImage, committer: ApplyingCommitter): Promise<Node> {
+async function openNode(dir: string, image: MetadataImage, committer: MemoryCommitter): Promise<Node> {
   const logs = await openManager(dir, {}, { cleanerEnabled: false });
   const replicas = new ReplicaManager(1, logs, BrokerConfig.load({ values: {} }), silent);
   committer.replicas = replicas;
@@ -54,7 +41,7 @@ async function openNode(dir: string, image: MetadataImage, committer: ApplyingCo
 async function setup(configs: { name: string; value: string }[] = []) {
   const dir = tmpDir();
   const image = new MetadataImage();
-  const committer = new ApplyingCommitter(image);
+  const committer = new MemoryCommitter(image);
   const node = await openNode(dir, image, committer);
   const controller = new Controller(image, committer, {
     numPartitions: 1,

@@ -10,24 +10,19 @@ import { defaultMetadataRequest, defaultMetadataRequestTopic } from '../../wire/
 import { MemoryCommitter, brokerContext, registerBrokers, requestContext } from './__tests__/broker-fixture';
 import { handleMetadata } from './metadata';
 
+function controllerOver(image: MetadataImage): Controller {
+  const opts = { numPartitions: 3, defaultReplicationFactor: 1, deleteTopicEnable: true, validateBrokerConfig: () => null };
+  return new Controller(image, new MemoryCommitter(image), opts);
+}
+
 async function laggingBroker(values: Record<string, string> = {}) {
   const config = BrokerConfig.load({ values });
   const controllerImage = new MetadataImage();
-  const controller = new Controller(controllerImage, new MemoryCommitter(controllerImage), {
-    numPartitions: 3,
-    defaultReplicationFactor: 1,
-    deleteTopicEnable: true,
-    validateBrokerConfig: () => null,
-  });
+  const controller = controllerOver(controllerImage);
   await registerBrokers(controller, 1);
   // The broker's image has the broker registered but never sees the topic records.
   const brokerImage = new MetadataImage();
-  await registerBrokers(new Controller(brokerImage, new MemoryCommitter(brokerImage), {
-    numPartitions: 3,
-    defaultReplicationFactor: 1,
-    deleteTopicEnable: true,
-    validateBrokerConfig: () => null,
-  }), 1);
+  await registerBrokers(controllerOver(brokerImage), 1);
   const broker = brokerContext({ clusterId: 'c', config, image: brokerImage, controller, replicas: {} as ReplicaManager, groups: null });
   await controller.createTopics([{ name: 'made-elsewhere', numPartitions: 3, replicationFactor: 1, assignments: [], configs: [] }], false);
   return { broker, controllerImage, brokerImage };

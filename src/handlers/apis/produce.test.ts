@@ -6,9 +6,8 @@
 // would take them off the wire.
 
 import { BrokerConfig } from '../../config/broker-config';
-import { Controller, type MetadataCommitter, type MetadataRecordOut } from '../../kraft/controller/controller';
-import { MetadataImage, emptyDelta } from '../../kraft/metadata/image';
-import { decodeMetadataRecord, encodeMetadataRecord } from '../../kraft/metadata/record-serde';
+import { Controller } from '../../kraft/controller/controller';
+import { MetadataImage } from '../../kraft/metadata/image';
 import { ReplicaManager } from '../../isr/replica-manager';
 import { cleanupTmp, openManager, tmpDir } from '../../log/__tests__/helpers';
 import type { LogManager } from '../../log/log-manager';
@@ -20,24 +19,10 @@ import { Reader, Writer } from '../../wire/primitives';
 import { Compression, batch as batchHeader } from '../../wire/records/batch';
 import { buildBatch, decodeBatches, type DecodedBatch } from '../../wire/records/record';
 import { entry, message, messageSet, wrapper } from '../../wire/records/__tests__/legacy-sets';
-import { brokerContext, requestContext } from './__tests__/broker-fixture';
+import { MemoryCommitter, brokerContext, requestContext } from './__tests__/broker-fixture';
 import { produceHandler } from './produce';
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
-
-/** Applies committed records to the image and hands each delta to the replica manager, as the broker does. */
-class ApplyingCommitter implements MetadataCommitter {
-  replicas: ReplicaManager | null = null;
-  constructor(private readonly image: MetadataImage) {}
-  async commit(records: MetadataRecordOut[]): Promise<void> {
-    const delta = emptyDelta();
-    for (const r of records) {
-      const { apiKey, data } = decodeMetadataRecord(encodeMetadataRecord(r.apiKey, r.version, r.data));
-      this.image.apply(apiKey, data, delta);
-    }
-    await this.replicas?.applyDelta(delta, this.image);
-  }
-}
 
 interface Fixture {
   logs: LogManager;
@@ -59,7 +44,7 @@ afterEach(async () => {
 async function setup(topics: { name: string; partitions?: number; configs?: Record<string, string> }[]): Promise<Fixture> {
   const config = BrokerConfig.load({ values: {} });
   const image = new MetadataImage();
-  const committer = new ApplyingCommitter(image);
+  const committer = new MemoryCommitter(image);
   const logs = (open = await openManager(tmpDir()));
   const replicas = new ReplicaManager(1, logs, config, silent);
   committer.replicas = replicas;

@@ -10,12 +10,19 @@ import { type MetadataImage, emptyDelta } from '../../../kraft/metadata/image';
 import { decodeMetadataRecord, encodeMetadataRecord } from '../../../kraft/metadata/record-serde';
 import type { ConnectionInfo } from '../../../server/connection';
 import type { BrokerContext, Logger, RequestContext } from '../../types';
+import type { ApiDef } from '../../../wire/generated/apis';
+import { encodeRequestHeader } from '../../../wire/generated/messages/RequestHeader';
+import { requestHeaderVersion } from '../../../wire/header';
+import { Writer } from '../../../wire/primitives';
 
 /**
  * Applies each commit straight to the image. Records go through their stored form first, as the real metadata log
  * would put them, so a field the serde drops or renames shows up here rather than only on a restarted broker.
+ * When `replicas` is set, each commit's delta is handed to it too, as the broker does.
  */
 export class MemoryCommitter implements MetadataCommitter {
+  replicas: ReplicaManager | null = null;
+
   constructor(private readonly image: MetadataImage) {}
 
   async commit(records: MetadataRecordOut[]): Promise<void> {
@@ -24,6 +31,7 @@ export class MemoryCommitter implements MetadataCommitter {
       const { apiKey, data } = decodeMetadataRecord(encodeMetadataRecord(r.apiKey, r.version, r.data));
       this.image.apply(apiKey, data, delta);
     }
+    await this.replicas?.applyDelta(delta, this.image);
   }
 }
 
@@ -87,4 +95,20 @@ export function requestContext(broker: BrokerContext, apiVersion: number, over: 
     broker,
     ...over,
   };
+}
+
+/**
+ * A request frame (header and body, no size prefix) as the dispatcher receives it. A version above the schema's
+ * range gets a header only, as a client probing a newer version would send.
+ */
+export function requestFrame<Req>(api: ApiDef<Req, unknown>, version: number, body?: Req, clientId = 'test-client'): Buffer {
+  const w = new Writer();
+  encodeRequestHeader(w, requestHeaderVersion(api.apiKey, Math.min(version, api.maxVersion)), {
+    requestApiKey: api.apiKey,
+    requestApiVersion: version,
+    correlationId: 9,
+    clientId,
+  });
+  if (version <= api.maxVersion) api.encodeRequest(w, version, body ?? api.defaultRequest());
+  return w.toBuffer();
 }
