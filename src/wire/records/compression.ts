@@ -8,7 +8,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Compression, type CompressionCodec } from './batch';
 import { ErrorCode, KafkaError } from '../errors';
-import { lz4Compress, lz4Decompress } from './lz4';
+import { lz4Compress, lz4Decompress, lz4DecompressBlocks } from './lz4';
 import { snappyCompress, snappyDecompress } from './snappy';
 import { zstdCompress, zstdDecompress } from './zstd';
 
@@ -82,8 +82,24 @@ export function decompress(codec: number, data: Buffer, maxOutputBytes = DEFAULT
         return zstdDecompress(data, maxOutputBytes);
     }
   } catch (e) {
-    const reason = (e as Error).message;
-    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${compressionName(codec)} decompression failed: ${reason}`);
+    throw decompressionFailed(codec, e);
   }
   throw unsupported(codec);
+}
+
+function decompressionFailed(codec: number, e: unknown): KafkaError {
+  return new KafkaError(ErrorCode.CORRUPT_MESSAGE, `${compressionName(codec)} decompression failed: ${(e as Error).message}`);
+}
+
+/**
+ * decompress, in the pieces the codec produces (lz4: one buffer per block) when joining them is not needed: the
+ * produce validator walks records across them (walkRecordChunks) rather than copying them together.
+ */
+export function decompressChunks(codec: number, data: Buffer, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer[] {
+  if (codec !== Compression.lz4) return [decompress(codec, data, maxOutputBytes)];
+  try {
+    return lz4DecompressBlocks(data, maxOutputBytes);
+  } catch (e) {
+    throw decompressionFailed(codec, e);
+  }
 }

@@ -29,6 +29,15 @@ export function lz4Compress(data: Buffer): Buffer {
 }
 
 export function lz4Decompress(data: Buffer, maxOutput: number): Buffer {
+  const out = lz4DecompressBlocks(data, maxOutput);
+  if (out.length === 1) return out[0]!;
+  let total = 0;
+  for (const b of out) total += b.length;
+  return Buffer.concat(out, total);
+}
+
+/** The decompressed blocks of `data` in order, not joined (see walkRecordChunks). */
+export function lz4DecompressBlocks(data: Buffer, maxOutput: number): Buffer[] {
   const out: Buffer[] = [];
   let total = 0;
   let pos = 0;
@@ -101,7 +110,7 @@ export function lz4Decompress(data: Buffer, maxOutput: number): Buffer {
     if (contentChecksum) pos += 4;
     if (pos > data.length) throw new Lz4FormatError('lz4: truncated frame checksum');
   }
-  return out.length === 1 ? out[0]! : Buffer.concat(out, total);
+  return out;
 }
 
 /** The last 64 KiB of this frame's output so far: the window a linked block may reference. */

@@ -7,8 +7,10 @@ import {
   decodeBatches,
   decodeRecords,
   markerCoordinatorEpoch,
+  walkRecordChunks,
   walkRecords,
   type BuildRecord,
+  type RecordView,
 } from './record';
 import { ErrorCode, KafkaError } from '../errors';
 import { ALL_CODECS } from './__tests__/codecs';
@@ -229,6 +231,65 @@ describe('walkRecords', () => {
 
   test('empty range is exact with no records', () => {
     expect(walkRecords(buf, 10, 10)).toEqual({ count: 0, pos: 10, exact: true, error: null, stopped: false });
+  });
+});
+
+describe('walkRecordChunks', () => {
+  // Many records of varied sizes (some longer than the pieces), so boundaries fall inside length varints,
+  // inside fields and between records.
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const records: BuildRecord[] = Array.from({ length: 200 }, (_, i) => ({
+    key: i % 7 === 0 ? null : `key-${i}`,
+    value: 'v'.repeat(rnd(i % 20 === 0 ? 3000 : 200)),
+    timestamp: T0 + i,
+    headers: i % 5 === 0 ? [{ key: 'h', value: `${i}` }] : [],
+  }));
+  const section = buildBatch({ records }).subarray(61);
+  const fields = (r: RecordView) => [r.index, r.offsetDelta, r.timestampDelta, r.keyLength, r.valueLength, r.headerCount];
+  const whole: number[][] = [];
+  walkRecords(section, 0, section.length, (r) => void whole.push(fields(r)));
+
+  function split(buf: Buffer, sizes: () => number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let p = 0; p < buf.length; ) {
+      const n = Math.max(1, sizes());
+      out.push(buf.subarray(p, p + n));
+      p += n;
+    }
+    return out;
+  }
+
+  test('sees the same records as walkRecords over the joined bytes, wherever the pieces are cut', () => {
+    for (const sizes of [() => 1, () => 2, () => 1 + rnd(7), () => 1 + rnd(500), () => 64 * 1024, () => 1 + rnd(4000)]) {
+      const seen: number[][] = [];
+      const res = walkRecordChunks(split(section, sizes), (r) => void seen.push(fields(r)));
+      expect(res).toEqual({ count: 200, pos: section.length, exact: true, error: null, stopped: false });
+      expect(seen).toEqual(whole);
+    }
+  });
+
+  test('stops when asked; no pieces is exact with no records', () => {
+    const res = walkRecordChunks(split(section, () => 100), (r) => r.index < 10);
+    expect(res).toMatchObject({ count: 10, stopped: true, exact: false });
+    expect(walkRecordChunks([])).toEqual({ count: 0, pos: 0, exact: true, error: null, stopped: false });
+  });
+
+  test('a record cut short by the end of the last piece is an error, as in one buffer', () => {
+    for (const cut of [1, 3, 50]) {
+      const res = walkRecordChunks(split(section.subarray(0, section.length - cut), () => 1 + rnd(300)));
+      expect(res.count).toBe(199);
+      expect(res.exact).toBe(false);
+      expect(res.error).toMatch(/record 199/);
+    }
+  });
+
+  test('a record announcing more bytes than exist fails without allocating them', () => {
+    // length varint 2^30, then a few bytes: the join is bounded by what the pieces hold.
+    const bogus = Buffer.from([0x80, 0x80, 0x80, 0x80, 0x08, 0, 0, 0]);
+    const res = walkRecordChunks([bogus.subarray(0, 2), bogus.subarray(2, 6), bogus.subarray(6)]);
+    expect(res.count).toBe(0);
+    expect(res.error).toMatch(/invalid record size/);
   });
 });
 

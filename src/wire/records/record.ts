@@ -18,7 +18,7 @@ import {
   rewriteBatchCrc,
   writeInt64,
 } from './batch';
-import { compress, decompress, DEFAULT_MAX_DECOMPRESSED_BYTES } from './compression';
+import { compress, decompress, decompressChunks, DEFAULT_MAX_DECOMPRESSED_BYTES } from './compression';
 import { ErrorCode, KafkaError } from '../errors';
 import { cursor, readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint';
 
@@ -71,20 +71,7 @@ export function walkRecords(
   end: number,
   fn?: (r: RecordView) => boolean | void,
 ): WalkResult {
-  const r: RecordView = {
-    index: 0,
-    start: 0,
-    end: 0,
-    attributes: 0,
-    timestampDelta: 0,
-    offsetDelta: 0,
-    keyStart: 0,
-    keyLength: -1,
-    valueStart: 0,
-    valueLength: -1,
-    headersStart: 0,
-    headerCount: 0,
-  };
+  const r = newRecordView();
   let pos = start;
   let count = 0;
   let error: string | null = null;
@@ -101,6 +88,97 @@ export function walkRecords(
     pos = r.end;
   }
   return { count, pos, exact: error === null && !stopped && pos === end, error, stopped };
+}
+
+function newRecordView(): RecordView {
+  return {
+    index: 0,
+    start: 0,
+    end: 0,
+    attributes: 0,
+    timestampDelta: 0,
+    offsetDelta: 0,
+    keyStart: 0,
+    keyLength: -1,
+    valueStart: 0,
+    valueLength: -1,
+    headersStart: 0,
+    headerCount: 0,
+  };
+}
+
+/**
+ * walkRecords over records that lie in consecutive buffers (the blocks a decompressor produced), so they need not
+ * be joined into one first: joining would copy every decompressed byte once more on the produce path. A record cut
+ * by a block boundary is copied alone into a buffer of its own. The view's positions are therefore not positions in
+ * any buffer the caller has: callbacks of this walk may read only its other fields.
+ */
+export function walkRecordChunks(chunks: readonly Buffer[], fn?: (r: RecordView) => boolean | void): WalkResult {
+  const r = newRecordView();
+  let count = 0;
+  let error: string | null = null;
+  let stopped = false;
+  let consumed = 0; // bytes before chunk i
+  let i = 0;
+  let pos = 0;
+  for (;;) {
+    while (i < chunks.length && pos >= chunks[i]!.length) {
+      pos -= chunks[i]!.length;
+      consumed += chunks[i]!.length;
+      i++;
+    }
+    if (i >= chunks.length) break;
+    const buf = chunks[i]!;
+    const len = readVarint(buf, pos, buf.length);
+    let next: number;
+    if (cursor.pos >= 0 && cursor.pos + len <= buf.length) {
+      error = readRecord(buf, pos, buf.length, r);
+      next = r.end;
+    } else {
+      // Cut by a boundary (or malformed): the record alone, joined from the chunks it spans.
+      const joined = joinRecord(chunks, i, pos);
+      error = readRecord(joined, 0, joined.length, r);
+      next = pos + joined.length;
+    }
+    if (error !== null) {
+      error = `${error} (record ${count}, at byte ${consumed + pos} of the decompressed records)`;
+      break;
+    }
+    r.index = count;
+    if (fn !== undefined && fn(r) === false) {
+      stopped = true;
+      break;
+    }
+    count++;
+    pos = next;
+  }
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const at = Math.min(total, consumed + pos);
+  return { count, pos: at, exact: error === null && !stopped && at === total, error, stopped };
+}
+
+/**
+ * The record starting at chunks[i][pos] as one buffer: its length varint and as many of the bytes it announces as
+ * the chunks hold (fewer when they end first, which readRecord then reports as a truncation).
+ */
+function joinRecord(chunks: readonly Buffer[], i: number, pos: number): Buffer {
+  const head = gather(chunks, i, pos, 5);
+  const len = readVarint(head, 0, head.length);
+  if (cursor.pos < 0) return head; // the chunks end inside the length: readRecord reports it
+  return gather(chunks, i, pos, cursor.pos + Math.max(0, len));
+}
+
+/** Up to `n` bytes starting at chunks[i][pos], copied into one buffer (no larger than what the chunks hold). */
+function gather(chunks: readonly Buffer[], i: number, pos: number, want: number): Buffer {
+  let left = -pos;
+  for (let c = i; c < chunks.length && left < want; c++) left += chunks[c]!.length;
+  const n = Math.min(want, left);
+  const out = Buffer.allocUnsafe(n);
+  let filled = 0;
+  for (let c = i, p = pos; c < chunks.length && filled < n; c++, p = 0) {
+    filled += chunks[c]!.copy(out, filled, p, Math.min(chunks[c]!.length, p + n - filled));
+  }
+  return filled === n ? out : out.subarray(0, filled);
 }
 
 /** Parses the record at pos into r; returns null, or why it is malformed. */
@@ -209,6 +287,14 @@ export function recordsSection(
   if (codec === Compression.none) return { data: buf, start: pos + BATCH_OVERHEAD, end };
   const data = decompress(codec, buf.subarray(pos + BATCH_OVERHEAD, end), maxUncompressedBytes);
   return { data, start: 0, end: data.length };
+}
+
+/** The records section of the batch at `pos` as walkRecordChunks takes it: decompressed in the codec's pieces. */
+export function recordChunks(buf: Buffer, pos = 0, maxUncompressedBytes = DEFAULT_MAX_DECOMPRESSED_BYTES): Buffer[] {
+  const end = pos + batch.totalSize(buf, pos);
+  const codec = batch.compression(buf, pos);
+  if (codec === Compression.none) return [buf.subarray(pos + BATCH_OVERHEAD, end)];
+  return decompressChunks(codec, buf.subarray(pos + BATCH_OVERHEAD, end), maxUncompressedBytes);
 }
 
 function checkBatchBounds(buf: Buffer, pos: number): void {

@@ -178,6 +178,18 @@ describe('batch integrity', () => {
     expect(codeOf(() => validateRecordSet(buf, OPTS))).toBe(ErrorCode.CORRUPT_MESSAGE);
   });
 
+  test('an lz4 batch of many blocks is walked across its blocks, and its count still checked', () => {
+    // Records of uneven sizes spread over several 64 KiB blocks, so records straddle block boundaries.
+    const records = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: `${i}-`.repeat(50 + (i % 97)), timestamp: T0 + i }));
+    const buf = buildBatch({ compression: Compression.lz4, records });
+    expect(validateRecordSet(buf, { ...OPTS, requireKeys: true })).toMatchObject({ recordCount: 500, maxTimestamp: T0 + 499 });
+    const short = Buffer.from(buf);
+    short.writeInt32BE(501, 57);
+    short.writeInt32BE(500, 23);
+    rewriteBatchCrc(short, 0);
+    expect(codeOf(() => validateRecordSet(short, OPTS))).toBe(ErrorCode.INVALID_RECORD);
+  });
+
   test('decompression bomb → CORRUPT_MESSAGE', () => {
     const big = buildBatch({ compression: Compression.zstd, records: [{ key: 'k', value: Buffer.alloc(4 << 20) }] });
     expect(big.length).toBeLessThan(4096);

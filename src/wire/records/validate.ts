@@ -17,7 +17,7 @@
 
 import { Attr, BATCH_OVERHEAD, Compression, LOG_OVERHEAD, Off, batch, computeBatchCrc } from './batch';
 import { decompressionLimit } from './compression';
-import { recordsSection, walkRecords } from './record';
+import { type RecordView, recordChunks, walkRecordChunks, walkRecords } from './record';
 import { ErrorCode, KafkaError } from '../errors';
 
 export interface ValidateOptions {
@@ -183,12 +183,8 @@ export function validateRecordSet(buf: Buffer, opts: ValidateOptions): RecordSet
   let recordErrors: RecordError[] | null = null;
   let timestampError = false;
 
-  const { data, start, end } = recordsSection(
-    buf,
-    0,
-    opts.maxUncompressedBytes ?? decompressionLimit(opts.maxMessageBytes),
-  );
-  const walk = walkRecords(data, start, end, (r) => {
+  const chunks = recordChunks(buf, 0, opts.maxUncompressedBytes ?? decompressionLimit(opts.maxMessageBytes));
+  const onRecord = (r: RecordView): boolean => {
     if (r.index >= count) return false; // more records than declared: reported below
     if (r.offsetDelta !== r.index) {
       badOffset = r.index;
@@ -222,12 +218,14 @@ export function validateRecordSet(buf: Buffer, opts: ValidateOptions): RecordSet
       }
     }
     return true;
-  });
+  };
+  // Uncompressed and most compressed batches are one piece; lz4 comes as its blocks, walked without joining them.
+  const walk = chunks.length === 1 ? walkRecords(chunks[0]!, 0, chunks[0]!.length, onRecord) : walkRecordChunks(chunks, onRecord);
 
   if (walk.error !== null) throw invalid(`invalid record in batch: ${walk.error}`);
   if (badOffset >= 0) throw invalid(`record ${badOffset} in the batch has offset delta that is not ${badOffset}`);
   if (walk.count < count) throw invalid(`incorrect declared batch size: ${count} records declared, ${walk.count} read`);
-  if (walk.stopped || walk.pos !== end) throw invalid('incorrect declared batch size, records still remaining');
+  if (!walk.exact) throw invalid('incorrect declared batch size, records still remaining');
   if (recordErrors !== null) {
     const errs: RecordError[] = recordErrors;
     if (timestampError)
