@@ -13,7 +13,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# npm install rather than npm ci: the lock file lists the native packages of the platform it was written on only
+# (@swc/core, lz4-napi, ... pick theirs by os/cpu), which npm ci refuses; install keeps the locked versions.
+RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 # Only the broker's sources: scripts/ (benchmarks, generators) are not part of the image.
 COPY src ./src
