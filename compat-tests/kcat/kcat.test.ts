@@ -38,14 +38,15 @@ function parseJsonLines(out: string): KcatMessage[] {
 }
 
 /** The compression codec of every batch stored for partition 0 of `topic`, read from its segment files. */
-function storedCodecs(topic: string): number[] {
+/** The codec and record count of every batch stored for partition 0 of `topic`, read from its segment files. */
+function storedBatches(topic: string): { codec: number; records: number }[] {
   const dir = path.join(broker.dataDir, `${topic}-0`);
-  const codecs: number[] = [];
+  const out: { codec: number; records: number }[] = [];
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.log')).sort()) {
     const seg = fs.readFileSync(path.join(dir, f));
-    forEachBatch(seg, (pos) => codecs.push(batch.compression(seg, pos)));
+    forEachBatch(seg, (pos) => out.push({ codec: batch.compression(seg, pos), records: batch.recordCount(seg, pos) }));
   }
-  return codecs;
+  return out;
 }
 
 async function consumeAll(topic: string, extra: string[] = []): Promise<KcatMessage[]> {
@@ -103,10 +104,13 @@ describe.each(['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const)('compression %
     expect(p.code).toBe(0);
     // librdkafka quietly sends uncompressed batches when it thinks the broker cannot take the codec (gzip, snappy
     // and lz4 need Produce v0 advertised, zstd v7), so the stored batches are checked, not only the records read
-    // back. (It also skips compression that does not shrink a batch: these values compress.)
-    const codecs = storedCodecs(topic);
-    expect(codecs.length).toBeGreaterThan(0);
-    expect(new Set(codecs)).toEqual(new Set([Compression[codec]]));
+    // back. It also sends a batch uncompressed when compressing does not shrink it (a batch of one short record
+    // can be cut by linger.ms), so the rule is: most records are in batches with the codec, none in another codec.
+    const stored = storedBatches(topic);
+    const wanted = Compression[codec];
+    expect(stored.filter((b) => b.codec !== wanted && b.codec !== Compression.none)).toEqual([]);
+    const inWanted = stored.filter((b) => b.codec === wanted).reduce((n, b) => n + b.records, 0);
+    expect(inWanted).toBeGreaterThan(250);
     const msgs = await consumeAll(topic);
     expect(msgs.length).toBe(500);
     msgs.forEach((m, i) => {
