@@ -16,7 +16,8 @@ describe('truncationTarget', () => {
   const cache = (entries: [number, number][], leo: number) => (epoch: number) => {
     let i = -1;
     for (let k = 0; k < entries.length; k++) if (entries[k]![0] <= epoch) i = k;
-    if (i < 0) return { epoch: -1, endOffset: -1 };
+    // Older than every entry: it ended where the first starts (LeaderEpochCache.endOffsetFor, as Kafka).
+    if (i < 0) return entries.length > 0 ? { epoch, endOffset: entries[0]![1] } : { epoch: -1, endOffset: -1 };
     return { epoch: entries[i]![0], endOffset: i + 1 < entries.length ? entries[i + 1]![1] : leo };
   };
 
@@ -38,7 +39,10 @@ describe('truncationTarget', () => {
     expect(divergingEpoch(leader, 2, 8)).toBeNull();
     expect(divergingEpoch(leader, 3, 9)).toEqual({ epoch: 2, endOffset: 8 });
     expect(divergingEpoch(leader, 0, 5)).toEqual({ epoch: 0, endOffset: 4 });
-    expect(divergingEpoch(cache([[5, 100]], 120), 3, 100)).toBe('unknown');
+    // An epoch older than any the leader knows ended where the leader's first epoch starts (Kafka's answer).
+    expect(divergingEpoch(cache([[5, 100]], 120), 3, 100)).toBeNull();
+    expect(divergingEpoch(cache([[5, 100]], 120), 3, 104)).toEqual({ epoch: 3, endOffset: 100 });
+    expect(divergingEpoch(cache([], 0), 3, 104)).toBe('unknown');
   });
 });
 
@@ -56,7 +60,9 @@ async function partitionWith(batches: [epoch: number, count: number, tag: string
 /** One fetch round of `follower` against `leader`, as the fetcher and the leader's fetch handler do it. */
 function fetchRound(leader: Partition, follower: Partition): 'diverged' | 'fetched' | 'done' {
   const fetchOffset = follower.log.logEndOffset;
-  const d = divergingEpoch((e) => leader.log.endOffsetForEpoch(e), follower.log.latestEpoch, fetchOffset);
+  // As the fetch handler: no divergence check for a follower with no epoch yet (an empty log).
+  const lastEpoch = follower.log.latestEpoch;
+  const d = lastEpoch < 0 ? null : divergingEpoch((e) => leader.log.endOffsetForEpoch(e), lastEpoch, fetchOffset);
   if (d === 'unknown') throw new Error('epoch unknown to the leader');
   if (d) {
     const t = truncationTarget((e) => follower.log.endOffsetForEpoch(e), fetchOffset, d)!;
@@ -84,6 +90,19 @@ test('a follower with an unreplicated tail from an older leader truncates it and
   expect(contents(follower)).toEqual(contents(leader));
   expect(follower.log.leaderEpochCache.all).toEqual(leader.log.leaderEpochCache.all);
   expect(follower.highWatermark).toBe(6);
+});
+
+test('a follower whose whole log is from an epoch the new leader never had truncates all of it', async () => {
+  // The old leader wrote epoch 0 [0..10] and nothing was committed; the new leader (empty then) wrote epoch 1 from
+  // offset 0. The follower's data at 0..10 is not the leader's: keeping it and appending from 11 would leave two
+  // different histories at the same offsets (and lose the leader's 0..10 if the follower led again).
+  const leader = await partitionWith([[1, 11, 'new'], [1, 4, 'more']]);
+  const follower = await partitionWith([[0, 10, 'old'], [0, 1, 'old-tail']]);
+  const rounds: string[] = [];
+  for (let r = fetchRound(leader, follower); r !== 'done'; r = fetchRound(leader, follower)) rounds.push(r);
+  expect(rounds).toEqual(['diverged', 'fetched']);
+  expect(contents(follower)).toEqual(contents(leader));
+  expect(follower.log.leaderEpochCache.all).toEqual(leader.log.leaderEpochCache.all);
 });
 
 test('KIP-279: the follower does not know the epoch the leader answers with, so truncation takes two rounds', async () => {

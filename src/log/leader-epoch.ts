@@ -72,14 +72,17 @@ export class LeaderEpochCache {
 
   /**
    * Kafka's endOffsetFor: for the requested epoch, the largest known epoch <= it, and the offset where the next
-   * higher epoch starts (the log end offset when it is the latest). {-1, -1} when the epoch precedes every entry.
+   * higher epoch starts (the log end offset when it is the latest). An epoch older than every entry ends where the
+   * first entry starts: this log holds nothing of it, so a follower that does must cut its log back to there. (An
+   * "unknown" answer instead would let such a follower keep data this log never had and append after it.)
+   * {-1, -1} for an empty cache or an undefined (negative) epoch.
    */
   endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
     const n = this.entries.length;
-    if (n === 0) return { epoch: -1, endOffset: -1 };
+    if (n === 0 || epoch < 0) return { epoch: -1, endOffset: -1 };
     if (epoch === this.entries[n - 1].epoch) return { epoch, endOffset: logEndOffset };
     if (epoch > this.entries[n - 1].epoch) return { epoch: this.entries[n - 1].epoch, endOffset: logEndOffset };
-    if (epoch < this.entries[0].epoch) return { epoch: -1, endOffset: -1 };
+    if (epoch < this.entries[0].epoch) return { epoch, endOffset: this.entries[0].startOffset };
     // First entry with epoch > requested; its predecessor is the floor.
     let i = 0;
     while (i < n && this.entries[i].epoch <= epoch) i++;

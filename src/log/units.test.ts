@@ -135,7 +135,8 @@ describe('leader epoch cache', () => {
       { epoch: 3, startOffset: 10 },
       { epoch: 4, startOffset: 20 },
     ]);
-    expect(c.endOffsetFor(0, 30)).toEqual({ epoch: -1, endOffset: -1 });
+    // Older than every entry: it ends where the first entry starts (Kafka's answer), so a follower truncates there.
+    expect(c.endOffsetFor(0, 30)).toEqual({ epoch: 0, endOffset: 0 });
     expect(c.endOffsetFor(1, 30)).toEqual({ epoch: 1, endOffset: 10 });
     expect(c.endOffsetFor(2, 30)).toEqual({ epoch: 1, endOffset: 10 });
     expect(c.endOffsetFor(3, 30)).toEqual({ epoch: 3, endOffset: 20 });
