@@ -33,7 +33,10 @@ import {
   voteRequestFromWire,
   voteResponseToWire,
   type Endpoint,
+  type Inbound,
 } from '../../kraft/quorum-wire';
+import type { RaftRequest } from '../../kraft/raft/messages';
+import type { ResponseFor } from '../../kraft/quorum-driver';
 import { defineHandler } from '../define';
 import type { ApiHandler, RequestContext } from '../types';
 
@@ -47,43 +50,47 @@ function services(ctx: RequestContext): KraftServices | undefined {
   return kraftOf(ctx.broker);
 }
 
+/** An election RPC's top-level refusal: an error code and nothing else. */
+const refused = (errorCode: number) => ({ errorCode, topics: [], nodeEndpoints: [] });
+
+/**
+ * Vote, BeginQuorumEpoch and EndQuorumEpoch are handled alike: translate the request for the Raft core (or refuse
+ * it: not a quorum member, another cluster, not exactly the metadata partition), hand it to the quorum driver, and
+ * translate its answer back.
+ */
+function electionRpc<Req, In extends RaftRequest, Res>(
+  fromWire: (req: Req, clusterId: string, version: number) => Inbound<In>,
+  toWire: (answer: ResponseFor<In>, leaderEndpoint: (id: number) => Endpoint | null) => Res,
+  refuse: (errorCode: number) => Res,
+): (req: Req, ctx: RequestContext) => Promise<Res> {
+  return async (req, ctx) => {
+    const k = services(ctx);
+    if (!k) return refuse(NOT_A_QUORUM_MEMBER);
+    const inbound = fromWire(req, k.clusterId, ctx.apiVersion);
+    if ('errorCode' in inbound) return refuse(inbound.errorCode);
+    return toWire(await k.quorum.deliver(inbound.from, inbound.message), endpoints(k));
+  };
+}
+
 export const voteHandler = defineHandler(VoteApi, {
   minVersion: 0,
   maxVersion: 1,
-  async handle(req, ctx) {
-    const k = services(ctx);
-    if (!k) return { errorCode: NOT_A_QUORUM_MEMBER, topics: [], nodeEndpoints: [] };
-    const inbound = voteRequestFromWire(req, k.clusterId);
-    if ('errorCode' in inbound) return { errorCode: inbound.errorCode, topics: [], nodeEndpoints: [] };
-    return voteResponseToWire(await k.quorum.deliver(inbound.from, inbound.message), endpoints(k));
-  },
-  errorResponse: (_req, errorCode) => ({ errorCode, topics: [], nodeEndpoints: [] }),
+  handle: electionRpc(voteRequestFromWire, voteResponseToWire, refused),
+  errorResponse: (_req, errorCode) => refused(errorCode),
 });
 
 export const beginQuorumEpochHandler = defineHandler(BeginQuorumEpochApi, {
   minVersion: 0,
   maxVersion: 1,
-  async handle(req, ctx) {
-    const k = services(ctx);
-    if (!k) return { errorCode: NOT_A_QUORUM_MEMBER, topics: [], nodeEndpoints: [] };
-    const inbound = beginQuorumEpochRequestFromWire(req, k.clusterId);
-    if ('errorCode' in inbound) return { errorCode: inbound.errorCode, topics: [], nodeEndpoints: [] };
-    return beginQuorumEpochResponseToWire(await k.quorum.deliver(inbound.from, inbound.message), endpoints(k));
-  },
-  errorResponse: (_req, errorCode) => ({ errorCode, topics: [], nodeEndpoints: [] }),
+  handle: electionRpc(beginQuorumEpochRequestFromWire, beginQuorumEpochResponseToWire, refused),
+  errorResponse: (_req, errorCode) => refused(errorCode),
 });
 
 export const endQuorumEpochHandler = defineHandler(EndQuorumEpochApi, {
   minVersion: 0,
   maxVersion: 1,
-  async handle(req, ctx) {
-    const k = services(ctx);
-    if (!k) return { errorCode: NOT_A_QUORUM_MEMBER, topics: [], nodeEndpoints: [] };
-    const inbound = endQuorumEpochRequestFromWire(req, k.clusterId, ctx.apiVersion);
-    if ('errorCode' in inbound) return { errorCode: inbound.errorCode, topics: [], nodeEndpoints: [] };
-    return endQuorumEpochResponseToWire(await k.quorum.deliver(inbound.from, inbound.message), endpoints(k));
-  },
-  errorResponse: (_req, errorCode) => ({ errorCode, topics: [], nodeEndpoints: [] }),
+  handle: electionRpc(endQuorumEpochRequestFromWire, endQuorumEpochResponseToWire, refused),
+  errorResponse: (_req, errorCode) => refused(errorCode),
 });
 
 export const fetchSnapshotHandler = defineHandler(FetchSnapshotApi, {
